@@ -1,0 +1,142 @@
+package org.oauthidentity;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * Every way a refresh can fail. Callers branch on the subtype, never on the message:
+ * {@link IdentityNotValid} (permanent: unlink), {@link ProviderConfigurationException} (our client is
+ * misconfigured: not the identity's fault), {@link TransientRefreshException} (try later),
+ * {@link RefreshRejectedException} (the vendor refused the request for another stated reason) and
+ * {@link RefreshNotPersistedException} (the vendor answered but the store could not save the result).
+ *
+ * <p>It is an {@link IOException} so that it travels unchanged out of OkHttp's {@code execute()} and into
+ * {@code Callback.onFailure}. Messages read like {@code HTTP 400 (invalid_grant): Token has been expired or
+ * revoked.} and never contain a token or a client secret: vendor text is cut and stripped of control
+ * characters before it gets here.
+ */
+public class RefreshException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final int httpStatus;
+    private final String error;
+    private final String errorDescription;
+    private final String errorSubtype;
+
+    protected RefreshException(Details details, Throwable cause) {
+        super(details.message(), cause);
+        this.httpStatus = details.httpStatus;
+        this.error = details.error;
+        this.errorDescription = details.errorDescription;
+        this.errorSubtype = details.errorSubtype;
+    }
+
+    /** The token endpoint's HTTP status, or 0 when no response arrived. */
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    /** The vendor's error code ({@code invalid_grant}, ...), if it sent one. */
+    public Optional<String> error() {
+        return Optional.ofNullable(error);
+    }
+
+    /** The vendor's description, sanitised (control characters replaced, length capped). */
+    public Optional<String> errorDescription() {
+        return Optional.ofNullable(errorDescription);
+    }
+
+    /** The vendor's sub-code, e.g. Google's {@code invalid_rapt} or an Entra {@code AADSTS700082}. */
+    public Optional<String> errorSubtype() {
+        return Optional.ofNullable(errorSubtype);
+    }
+
+    /**
+     * What is known about a failure. Build one per failure; the strings are sanitised on the way in.
+     */
+    public static final class Details {
+        private static final int MAX_TEXT = 300;
+
+        private int httpStatus;
+        private String error;
+        private String errorDescription;
+        private String errorSubtype;
+        private String message;
+
+        private Details() {
+        }
+
+        /** A failure with a plain explanation, no HTTP response involved. */
+        public static Details of(String message) {
+            Details d = new Details();
+            d.message = sanitize(message);
+            return d;
+        }
+
+        /** A failure the token endpoint reported. */
+        public static Details http(int status, String error, String errorDescription) {
+            Details d = new Details();
+            d.httpStatus = status;
+            d.error = sanitize(error);
+            d.errorDescription = sanitize(errorDescription);
+            return d;
+        }
+
+        public Details subtype(String subtype) {
+            this.errorSubtype = sanitize(subtype);
+            return this;
+        }
+
+        /** Adds context after the standard message, e.g. what an operator should check. */
+        public Details hint(String hint) {
+            String base = message();
+            this.message = base + (base.endsWith(".") ? " " : ". ") + sanitize(hint);
+            return this;
+        }
+
+        public int httpStatus() {
+            return httpStatus;
+        }
+
+        public Optional<String> error() {
+            return Optional.ofNullable(error);
+        }
+
+        public Optional<String> errorDescription() {
+            return Optional.ofNullable(errorDescription);
+        }
+
+        public Optional<String> errorSubtype() {
+            return Optional.ofNullable(errorSubtype);
+        }
+
+        String message() {
+            if (message != null) {
+                return message;
+            }
+            StringBuilder sb = new StringBuilder("HTTP ").append(httpStatus).append(" (")
+                    .append(error == null ? "no error code" : error);
+            if (errorSubtype != null) {
+                sb.append('/').append(errorSubtype);
+            }
+            sb.append("): ").append(errorDescription == null ? "no description" : errorDescription);
+            return sb.toString();
+        }
+
+        /** Replaces control characters (log injection) and caps length; vendors' text is untrusted. */
+        static String sanitize(String text) {
+            if (text == null) {
+                return null;
+            }
+            StringBuilder sb = new StringBuilder(Math.min(text.length(), MAX_TEXT + 1));
+            for (int i = 0; i < text.length() && sb.length() < MAX_TEXT; i++) {
+                char c = text.charAt(i);
+                sb.append(Character.isISOControl(c) || Character.getType(c) == Character.FORMAT ? ' ' : c);
+            }
+            if (text.length() > MAX_TEXT) {
+                sb.append('…');
+            }
+            return sb.toString();
+        }
+    }
+}

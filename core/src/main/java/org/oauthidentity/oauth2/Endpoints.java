@@ -1,0 +1,45 @@
+package org.oauthidentity.oauth2;
+
+import java.util.regex.Pattern;
+import okhttp3.HttpUrl;
+
+/** Checks on endpoint URLs, shared by every provider. */
+public final class Endpoints {
+    private static final Pattern IPV4_LOOPBACK = Pattern.compile("127(\\.\\d{1,3}){3}");
+
+    private Endpoints() {
+    }
+
+    /**
+     * Parses an endpoint URL that will receive secrets, refusing anything but https (plain http only on
+     * loopback, for tests).
+     *
+     * @throws IllegalArgumentException with a message that says what is wrong
+     */
+    public static HttpUrl requireSecure(String url, String what) {
+        if (url == null || url.isBlank()) {
+            throw new IllegalArgumentException(what + " is required");
+        }
+        HttpUrl parsed = HttpUrl.parse(url.trim());
+        if (parsed == null) {
+            throw new IllegalArgumentException(what + " is not an http(s) URL: " + url);
+        }
+        return requireSecure(parsed, what);
+    }
+
+    /** As {@link #requireSecure(String, String)}, for a parsed URL. */
+    public static HttpUrl requireSecure(HttpUrl url, String what) {
+        if (!url.isHttps() && !isLoopback(url.host())) {
+            throw new IllegalArgumentException(what + " must use https (plain http is allowed only on loopback): "
+                    + url.newBuilder().query(null).build());
+        }
+        return url;
+    }
+
+    /** True for {@code localhost}, 127.0.0.0/8 and ::1, without any DNS lookup. */
+    public static boolean isLoopback(String host) {
+        return host.equalsIgnoreCase("localhost")
+                || IPV4_LOOPBACK.matcher(host).matches()
+                || host.equals("::1") || host.equals("[::1]") || host.equals("0:0:0:0:0:0:0:1");
+    }
+}

@@ -1,0 +1,38 @@
+package org.oauthidentity.refresh;
+
+import java.time.Duration;
+import org.oauthidentity.RefreshException;
+
+/**
+ * Hears what happens to refreshes, for metrics and logs. Every method has a no-op default. Called on the
+ * refreshing thread; keep it fast. An exception thrown here is logged and ignored: it cannot undo a
+ * refresh, which is persisted before any listener hears of it. Never receives a token.
+ */
+public interface RefreshListener {
+    RefreshListener NONE = new RefreshListener() {
+    };
+
+    /** This caller is about to ask the vendor for new tokens. */
+    default void refreshStarted(String identityId) {
+    }
+
+    /** New tokens were issued and saved. */
+    default void refreshSucceeded(String identityId, Duration took) {
+    }
+
+    /** Another caller or process had refreshed already; its stored result was used, no token request made. */
+    default void refreshAdopted(String identityId) {
+    }
+
+    /** The refresh failed; the stored identity is unchanged. */
+    default void refreshFailed(String identityId, RefreshException error) {
+    }
+
+    /** A transient failure will be retried after {@code delay}. */
+    default void refreshRetried(String identityId, int failedAttempt, Duration delay, RefreshException cause) {
+    }
+
+    /** An API call answered 401 and was sent once more with a refreshed token. */
+    default void requestRetried(String identityId) {
+    }
+}
