@@ -1,0 +1,90 @@
+package org.oauthidentity.providers.vsts;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.oauthidentity.Identity;
+import org.oauthidentity.IdentityNotValid;
+import org.oauthidentity.ProviderConfigurationException;
+import org.oauthidentity.RefreshException;
+import org.oauthidentity.RefreshRejectedException;
+import org.oauthidentity.oauth2.ErrorResponse;
+import org.oauthidentity.oauth2.OAuth2Provider;
+import org.oauthidentity.oauth2.OAuth2Settings;
+
+/**
+ * Azure DevOps through Microsoft Entra ID (v2.0 endpoint): a standard refresh with the client credentials in
+ * the form and a {@code scope} for the Azure DevOps resource. Entra explains each refusal with an
+ * {@code AADSTS} code, which is kept as the exception's subtype. Thread-safe.
+ */
+final class EntraAzureDevOpsProvider extends OAuth2Provider {
+    private static final Pattern AADSTS = Pattern.compile("AADSTS\\d{4,9}");
+
+    private final String scope;
+
+    EntraAzureDevOpsProvider(OAuth2Settings settings, String scope) {
+        super(settings);
+        this.scope = scope;
+    }
+
+    @Override
+    protected Map<String, String> refreshParameters(Identity identity, String refreshToken) throws RefreshException {
+        Map<String, String> form = super.refreshParameters(identity, refreshToken);
+        form.put("scope", scope);
+        return form;
+    }
+
+    /**
+     * The base mapping; where it says "identity gone", "configuration" or "rejected", the AADSTS code is kept
+     * as the subtype, and configuration errors say what to fix in the app registration.
+     */
+    @Override
+    protected RefreshException mapError(ErrorResponse e) {
+        RefreshException mapped = super.mapError(e);
+        Optional<String> code = aadstsCode(e);
+        if (mapped instanceof ProviderConfigurationException) {
+            return new ProviderConfigurationException(details(e).subtype(code.orElse(e.subtype().orElse(null)))
+                    .hint("Entra ID rejected this application's client credentials for provider '" + key() + "': "
+                            + configurationHint(code.orElse("")) + "; identities are not affected"));
+        }
+        if (code.isEmpty()) {
+            return mapped;
+        }
+        if (mapped instanceof IdentityNotValid) {
+            return new IdentityNotValid(details(e).subtype(code.get()));
+        }
+        if (mapped instanceof RefreshRejectedException) {
+            return new RefreshRejectedException(details(e).subtype(code.get()));
+        }
+        return mapped;
+    }
+
+    /** The most specific AADSTS code of the description: Entra lists the generic one first ("AADSTS70002: ... AADSTS50012: ..."). */
+    static Optional<String> aadstsCode(ErrorResponse e) {
+        return e.description().flatMap(description -> {
+            Matcher m = AADSTS.matcher(description);
+            String last = null;
+            while (m.find()) {
+                last = m.group();
+            }
+            return Optional.ofNullable(last);
+        });
+    }
+
+    private static String configurationHint(String code) {
+        switch (code) {
+            case "AADSTS7000215":
+            case "AADSTS50012":
+                return "the client secret is wrong: set clientSecret to the secret's Value (not its Secret ID) from"
+                        + " Certificates & secrets of the app registration named by clientId";
+            case "AADSTS7000222":
+                return "the client secret has expired: create a new one under Certificates & secrets of the app"
+                        + " registration and update clientSecret";
+            case "AADSTS700016":
+                return "the application was not found in the tenant: check clientId and the tenant";
+            default:
+                return "check clientId, clientSecret (its Value, and its expiry) and the tenant";
+        }
+    }
+}
