@@ -87,10 +87,13 @@ public class RefreshException extends IOException {
             return this;
         }
 
-        /** Adds context after the standard message, e.g. what an operator should check. */
+        /**
+         * Adds context after the standard message, e.g. what an operator should check. Hints are the
+         * library's own words, so they are not cut to the vendor-text cap.
+         */
         public Details hint(String hint) {
             String base = message();
-            this.message = base + (base.endsWith(".") ? " " : ". ") + sanitize(hint);
+            this.message = base + (base.endsWith(".") ? " " : ". ") + hint.replaceAll("\\p{Cntrl}", " ");
             return this;
         }
 
