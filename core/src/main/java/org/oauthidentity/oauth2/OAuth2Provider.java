@@ -107,8 +107,9 @@ public class OAuth2Provider implements Provider {
         if (url == null) {
             throw new UnsupportedOperationException(key() + " has no revocation endpoint");
         }
+        Endpoints.requireSecure(url, "revocation URL");
         Map<String, String> form = revocationParameters(identity);
-        try (Response response = execute(url, form)) {
+        try (Response response = execute(url, form, revocationClientAuthentication())) {
             if (response.isSuccessful()) {
                 return;
             }
@@ -123,9 +124,21 @@ public class OAuth2Provider implements Provider {
         return settings.tokenUrl();
     }
 
-    /** Where revocation goes; null when the vendor has none. */
-    protected HttpUrl revocationUrl(Identity identity) {
+    /**
+     * Where revocation goes; null when the vendor has none. Vendors that derive it from the identity
+     * (self-managed GitLab) override, and throw when the identity names an unusable endpoint.
+     */
+    protected HttpUrl revocationUrl(Identity identity) throws RefreshException {
         return settings.revocationUrl();
+    }
+
+    /**
+     * How the client authenticates to the revocation endpoint. Default: as to the token endpoint (RFC 7009
+     * §2.1); a vendor whose revocation endpoint takes no client credentials (Google) answers
+     * {@link ClientAuthentication#NONE}, so the secret is not sent where it is not needed.
+     */
+    protected ClientAuthentication revocationClientAuthentication() {
+        return settings.clientAuthentication();
     }
 
     /**
@@ -223,7 +236,7 @@ public class OAuth2Provider implements Provider {
                 redact.add(value);
             }
         });
-        try (Response response = execute(url, form)) {
+        try (Response response = execute(url, form, settings.clientAuthentication())) {
             if (response.code() != 200) {
                 throw mapError(readError(response, redact));
             }
@@ -246,11 +259,12 @@ public class OAuth2Provider implements Provider {
         }
     }
 
-    private Response execute(HttpUrl url, Map<String, String> form) throws TransientRefreshException {
+    private Response execute(HttpUrl url, Map<String, String> form, ClientAuthentication authentication)
+            throws TransientRefreshException {
         FormBody.Builder body = new FormBody.Builder(StandardCharsets.UTF_8);
         form.forEach(body::add);
         Request.Builder request = new Request.Builder().url(url).header("Accept", "application/json");
-        switch (settings.clientAuthentication()) {
+        switch (authentication) {
             case CLIENT_SECRET_BASIC:
                 // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
                 request.header("Authorization", Credentials.basic(
