@@ -3,7 +3,6 @@ package org.oauthidentity.sweep;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -350,22 +349,15 @@ public final class ValidationSweep implements AutoCloseable {
     }
 
     private static void logSummary(PassSummary s) {
-        String line = "validation pass {} in {}: claimed {}, valid {}, not valid {}, errors {}, skipped {}, "
-                + "deleted {}, left unchecked {}";
-        Object[] args = {s.state(), s.duration(), s.claimed(), s.valid(), s.notValid(), s.errors(), s.skipped(),
-                s.deleted(), s.unchecked()};
-        if (s.state() == PassSummary.State.COMPLETED || s.state() == PassSummary.State.DEADLINE_REACHED
-                || s.state() == PassSummary.State.SHUTDOWN) {
-            log.info(line, args);
-        } else {
-            log.error(line + "; stopped by: {}", append(args, s.stopCause().map(Exception::getMessage).orElse("?")));
+        switch (s.state()) {
+            case CONFIGURATION_ERROR:
+            case FAILED:
+                log.error("validation pass stopped: {}", s);
+                break;
+            default:
+                log.info("validation pass ended: {}", s);
+                break;
         }
-    }
-
-    private static Object[] append(Object[] args, Object last) {
-        Object[] all = Arrays.copyOf(args, args.length + 1);
-        all[args.length] = last;
-        return all;
     }
 
     // ---- scheduling -------------------------------------------------------------------------------------
