@@ -228,7 +228,8 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
     public final Identity exchangeCode(CodeExchange exchange) throws RefreshException {
         HttpUrl url = codeExchangeUrl(exchange);
         if (url == null) {
-            throw new ProviderConfigurationException(Details.of("provider '" + key() + "' has no token URL configured"));
+            throw new ProviderConfigurationException(Details.of(
+                    "provider '" + key() + "' has no token URL configured"));
         }
         Instant requestStart = settings.clock().instant();
         List<String> secrets = new ArrayList<>(3);
