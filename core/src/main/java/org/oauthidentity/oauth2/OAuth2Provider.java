@@ -36,6 +36,9 @@ import org.oauthidentity.RefreshException.Details;
 import org.oauthidentity.RefreshRejectedException;
 import org.oauthidentity.TokenResponseException;
 import org.oauthidentity.TransientRefreshException;
+import org.oauthidentity.authorize.AuthorizationCodeProvider;
+import org.oauthidentity.authorize.AuthorizationRequest;
+import org.oauthidentity.authorize.CodeExchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,8 +51,11 @@ import org.slf4j.LoggerFactory;
  * (same id and version) or throws one of the {@link RefreshException} subtypes, and the identity passed in
  * is never changed. Response bodies are read up to {@link OAuth2Settings#maxResponseBytes()}. Exception
  * messages and logs carry the identity id and the vendor's sanitised error, never a token or a secret.
+ *
+ * <p>It also implements the authorization-code grant ({@link AuthorizationCodeProvider}) when the settings
+ * name an authorization URL: the code exchange shares the token request, response parsing and error mapping.
  */
-public class OAuth2Provider implements Provider {
+public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
     private static final Logger log = LoggerFactory.getLogger(OAuth2Provider.class);
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -211,6 +217,112 @@ public class OAuth2Provider implements Provider {
             return new TransientRefreshException(details, e.retryAfter().orElse(null), null);
         }
         return new TokenResponseException(details.hint("unexpected status from the token endpoint"), null);
+    }
+
+    // ---- the authorization-code grant (RFC 6749 §4.1, PKCE per RFC 7636) -----------------------------------
+
+    @Override
+    public final HttpUrl authorizeUrl(AuthorizationRequest request) throws ProviderConfigurationException {
+        HttpUrl endpoint = authorizationUrl(request);
+        if (endpoint == null) {
+            throw new ProviderConfigurationException(Details.of(
+                    "provider '" + key() + "' has no authorization URL configured"));
+        }
+        if (settings.clientId() == null) {
+            throw new ProviderConfigurationException(Details.of(
+                    "provider '" + key() + "' has no client id configured"));
+        }
+        HttpUrl.Builder url = endpoint.newBuilder();
+        authorizationParameters(request).forEach(url::setQueryParameter);
+        return url.build();
+    }
+
+    @Override
+    public final Identity exchangeCode(CodeExchange exchange) throws RefreshException {
+        HttpUrl url = codeExchangeUrl(exchange);
+        if (url == null) {
+            throw new ProviderConfigurationException(Details.of(
+                    "provider '" + key() + "' has no token URL configured"));
+        }
+        Instant requestStart = settings.clock().instant();
+        List<String> secrets = new ArrayList<>(3);
+        secrets.add(exchange.code());
+        exchange.codeVerifier().ifPresent(secrets::add);
+        if (settings.clientSecret() != null) {
+            secrets.add(settings.clientSecret());
+        }
+        TokenResponse response = postTokenRequest(url, codeExchangeParameters(exchange), secrets);
+        // The same response handling as a refresh, applied to an identity that has nothing yet.
+        Identity fresh = Identity.builder()
+                .id(exchange.identityId())
+                .providerKey(key())
+                .accessToken(response.accessToken())
+                .scopes(scopesOrDefault(exchange.scopes()))
+                .build();
+        Identity created = toIdentity(fresh, response, requestStart);
+        log.debug("exchanged an authorization code for new identity {} at {} (refresh token issued: {})",
+                created.id(), key(), created.refreshToken().isPresent());
+        return created;
+    }
+
+    /** True unless the vendor rejects PKCE parameters; vendor modules override. */
+    @Override
+    public boolean supportsPkce() {
+        return true;
+    }
+
+    /** The authorization endpoint; vendors that derive it (self-managed GitLab) override. */
+    protected HttpUrl authorizationUrl(AuthorizationRequest request) {
+        return settings.authorizationUrl();
+    }
+
+    /**
+     * The authorization request's query: {@code response_type=code}, {@code client_id}, {@code redirect_uri},
+     * {@code scope} (the request's, else the settings' defaults), {@code state}, and {@code code_challenge}
+     * with {@code code_challenge_method=S256} when the request has one. Vendors add their own (Google:
+     * {@code access_type=offline}, {@code prompt=consent}) to the map this returns.
+     */
+    protected Map<String, String> authorizationParameters(AuthorizationRequest request) {
+        Map<String, String> query = new LinkedHashMap<>();
+        query.put("response_type", "code");
+        query.put("client_id", settings.clientId());
+        query.put("redirect_uri", request.redirectUri());
+        List<String> scopes = scopesOrDefault(request.scopes());
+        if (!scopes.isEmpty()) {
+            query.put("scope", String.join(" ", scopes));
+        }
+        query.put("state", request.state());
+        request.codeChallenge().ifPresent(challenge -> {
+            query.put("code_challenge", challenge);
+            query.put("code_challenge_method", AuthorizationRequest.S256);
+        });
+        return query;
+    }
+
+    /** Where codes are redeemed; default the token URL. */
+    protected HttpUrl codeExchangeUrl(CodeExchange exchange) throws RefreshException {
+        return settings.tokenUrl();
+    }
+
+    /**
+     * The code exchange form, without client credentials (added per {@link ClientAuthentication}):
+     * {@code grant_type=authorization_code}, {@code code}, {@code redirect_uri}, {@code code_verifier} when
+     * there is one, and {@code client_id} for a client that does not authenticate (RFC 6749 §4.1.3).
+     */
+    protected Map<String, String> codeExchangeParameters(CodeExchange exchange) throws RefreshException {
+        Map<String, String> form = new LinkedHashMap<>();
+        form.put("grant_type", "authorization_code");
+        form.put("code", exchange.code());
+        form.put("redirect_uri", exchange.redirectUri());
+        exchange.codeVerifier().ifPresent(verifier -> form.put("code_verifier", verifier));
+        if (settings.clientAuthentication() == ClientAuthentication.NONE && settings.clientId() != null) {
+            form.put("client_id", settings.clientId());
+        }
+        return form;
+    }
+
+    private List<String> scopesOrDefault(List<String> requested) {
+        return requested.isEmpty() ? settings.scopes() : requested;
     }
 
     /** The standard exception details of an error response (status, sanitised error, description, subtype). */

@@ -1,6 +1,7 @@
 package org.oauthidentity.oauth2;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.Objects;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
@@ -25,6 +26,8 @@ public final class OAuth2Settings {
     private final OkHttpClient httpClient;
     private final Clock clock;
     private final int maxResponseBytes;
+    private final HttpUrl authorizationUrl;
+    private final List<String> scopes;
 
     private OAuth2Settings(Builder b) {
         this.providerKey = requireText(b.providerKey, "providerKey");
@@ -47,6 +50,9 @@ public final class OAuth2Settings {
             throw new IllegalArgumentException("maxResponseBytes must be at least 1024");
         }
         this.maxResponseBytes = b.maxResponseBytes;
+        this.authorizationUrl = b.authorizationUrl == null ? null
+                : Endpoints.requireSecure(b.authorizationUrl, "authorization URL");
+        this.scopes = List.copyOf(b.scopes);
     }
 
     public static Builder builder() {
@@ -64,6 +70,8 @@ public final class OAuth2Settings {
         b.httpClient = httpClient;
         b.clock = clock;
         b.maxResponseBytes = maxResponseBytes;
+        b.authorizationUrl = authorizationUrl == null ? null : authorizationUrl.toString();
+        b.scopes = scopes;
         return b;
     }
 
@@ -104,6 +112,16 @@ public final class OAuth2Settings {
         return maxResponseBytes;
     }
 
+    /** The vendor's authorization endpoint (RFC 6749 §3.1); null when this provider only refreshes. */
+    public HttpUrl authorizationUrl() {
+        return authorizationUrl;
+    }
+
+    /** The scopes an authorization asks for when the caller names none; may be empty. */
+    public List<String> scopes() {
+        return scopes;
+    }
+
     @Override
     public String toString() {
         return "OAuth2Settings{provider=" + providerKey + ", tokenUrl=" + tokenUrl + ", clientId=" + clientId
@@ -128,6 +146,8 @@ public final class OAuth2Settings {
         private OkHttpClient httpClient;
         private Clock clock = Clock.systemUTC();
         private int maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
+        private String authorizationUrl;
+        private List<String> scopes = List.of();
 
         private Builder() {
         }
@@ -175,6 +195,18 @@ public final class OAuth2Settings {
 
         public Builder maxResponseBytes(int maxResponseBytes) {
             this.maxResponseBytes = maxResponseBytes;
+            return this;
+        }
+
+        /** The authorization endpoint, for {@code AuthorizationFlow}; https except on loopback. Optional. */
+        public Builder authorizationUrl(String authorizationUrl) {
+            this.authorizationUrl = authorizationUrl;
+            return this;
+        }
+
+        /** Default scopes of an authorization. */
+        public Builder scopes(List<String> scopes) {
+            this.scopes = List.copyOf(scopes);
             return this;
         }
 
