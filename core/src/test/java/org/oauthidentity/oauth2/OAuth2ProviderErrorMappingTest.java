@@ -172,11 +172,20 @@ class OAuth2ProviderErrorMappingTest {
     @ParameterizedTest
     @ValueSource(strings = {"server_error", "temporarily_unavailable"})
     void errorCodesThatMeanTryLater(String error) {
-        server.enqueue(TokenJson.error(error, "Busy").response(400));
+        server.enqueue(TokenJson.error(error, "Busy").response(400).newBuilder().addHeader("Retry-After", "15").build());
 
         TransientRefreshException e = assertThrows(TransientRefreshException.class, () -> provider.refresh(identity));
 
         assertThat(e.error()).contains(error);
+        assertThat(e.retryAfter()).contains(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void withoutRetryAfterNoneIsMadeUp() {
+        server.enqueue(TokenJson.error("temporarily_unavailable", "Busy").response(400));
+
+        TransientRefreshException e = assertThrows(TransientRefreshException.class, () -> provider.refresh(identity));
+
         assertThat(e.retryAfter()).isEmpty();
     }
 
@@ -326,13 +335,25 @@ class OAuth2ProviderErrorMappingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"\"an hour\"", "-5", "\"-5\"", "true", "{}"})
-    void aMalformedExpiresIn(String expiresIn) {
+    @ValueSource(strings = {"\"an hour\"", "-5", "\"-5\"", "true", "{}", "1e300", "9223372036854775807",
+        "\"9999999999999\""})
+    void aMalformedOrAbsurdExpiresIn(String expiresIn) {
         server.enqueue(TokenJson.json(200, "{\"access_token\":\"access-2\",\"expires_in\":" + expiresIn + "}"));
 
         TokenResponseException e = assertThrows(TokenResponseException.class, () -> provider.refresh(identity));
 
         assertThat(e.getMessage()).contains("expires_in");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"yesterday\"", "-1", "9223372036854775807", "1e300"})
+    void aMalformedOrAbsurdCreatedAt(String createdAt) {
+        server.enqueue(TokenJson.json(200, "{\"access_token\":\"access-2\",\"expires_in\":60,\"created_at\":"
+                + createdAt + "}"));
+
+        TokenResponseException e = assertThrows(TokenResponseException.class, () -> provider.refresh(identity));
+
+        assertThat(e.getMessage()).contains("created_at");
     }
 
     @Test
