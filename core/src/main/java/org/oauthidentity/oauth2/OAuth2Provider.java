@@ -107,6 +107,8 @@ public class OAuth2Provider implements Provider {
         if (url == null) {
             throw new UnsupportedOperationException(key() + " has no revocation endpoint");
         }
+        // A vendor's revocationUrl(identity) bypasses the settings' check; the form carries a token.
+        Endpoints.requireSecure(url, "revocation URL");
         Map<String, String> form = revocationParameters(identity);
         try (Response response = execute(url, form)) {
             if (response.isSuccessful()) {
