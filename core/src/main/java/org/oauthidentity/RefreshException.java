@@ -134,12 +134,19 @@ public class RefreshException extends IOException {
             StringBuilder sb = new StringBuilder(Math.min(text.length(), MAX_TEXT + 1));
             for (int i = 0; i < text.length() && sb.length() < MAX_TEXT; i++) {
                 char c = text.charAt(i);
-                sb.append(Character.isISOControl(c) || Character.getType(c) == Character.FORMAT ? ' ' : c);
+                sb.append(unsafe(c) ? ' ' : c);
             }
             if (text.length() > MAX_TEXT) {
                 sb.append('…');
             }
             return sb.toString();
+        }
+
+        /** Control, invisible formatting and Unicode line/paragraph separators (which some viewers break on). */
+        private static boolean unsafe(char c) {
+            int type = Character.getType(c);
+            return Character.isISOControl(c) || type == Character.FORMAT
+                    || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
         }
     }
 }

@@ -22,7 +22,8 @@ public final class Endpoints {
         }
         HttpUrl parsed = HttpUrl.parse(url.trim());
         if (parsed == null) {
-            throw new IllegalArgumentException(what + " is not an http(s) URL: " + url);
+            // Not echoed: an unparsable URL may still carry credentials.
+            throw new IllegalArgumentException(what + " is not an http(s) URL");
         }
         return requireSecure(parsed, what);
     }
@@ -31,7 +32,7 @@ public final class Endpoints {
     public static HttpUrl requireSecure(HttpUrl url, String what) {
         if (!url.isHttps() && !isLoopback(url.host())) {
             throw new IllegalArgumentException(what + " must use https (plain http is allowed only on loopback): "
-                    + url.newBuilder().query(null).build());
+                    + url.newBuilder().username("").password("").query(null).build());
         }
         return url;
     }

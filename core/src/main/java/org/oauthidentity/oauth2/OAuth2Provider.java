@@ -113,6 +113,7 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
         if (url == null) {
             throw new UnsupportedOperationException(key() + " has no revocation endpoint");
         }
+        // A vendor's revocationUrl(identity) bypasses the settings' check; the form carries a token.
         Endpoints.requireSecure(url, "revocation URL");
         Map<String, String> form = revocationParameters(identity);
         try (Response response = execute(url, form, revocationClientAuthentication())) {

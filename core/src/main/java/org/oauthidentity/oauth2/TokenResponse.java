@@ -20,6 +20,9 @@ public final class TokenResponse {
     static final java.util.Set<String> MODELLED = java.util.Set.of(
             "access_token", "refresh_token", "token_type", "expires_in", "scope");
 
+    /** The largest seconds value read, as for numeric strings (12 digits): some 31,000 years. */
+    private static final long MAX_SECONDS = 999_999_999_999L;
+
     private final ObjectNode json;
     private final String accessToken;
     private final Duration expiresIn;
@@ -116,6 +119,10 @@ public final class TokenResponse {
         }
         if (value < 0) {
             throw new TokenResponseException(Details.of("token response has a negative " + name), null);
+        }
+        if (value > MAX_SECONDS) {
+            // Would overflow Instant arithmetic (an unchecked exception) rather than mean anything.
+            throw new TokenResponseException(Details.of("token response has an out-of-range " + name), null);
         }
         return Optional.of(value);
     }

@@ -71,7 +71,11 @@ public final class RetryPolicy {
         if (retryAfter.isPresent()) {
             return retryAfter.get().compareTo(maxDelay) <= 0 ? retryAfter : Optional.empty();
         }
-        long ceiling = Math.min(maxDelay.toNanos(), initialDelay.toNanos() << Math.min(failedAttempt - 1, 30));
+        // Doubling saturates at maxDelay; a plain shift would overflow into a negative, i.e. no wait at all.
+        int doublings = Math.min(failedAttempt - 1, 62);
+        long max = maxDelay.toNanos();
+        long initial = initialDelay.toNanos();
+        long ceiling = initial > (max >> doublings) ? max : Math.min(max, initial << doublings);
         return Optional.of(Duration.ofNanos(ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1)));
     }
 }
