@@ -88,6 +88,8 @@ final class CachedToken {
 
     @Override
     public String toString() {
-        return isLoaded() ? "CachedToken{identity=" + identity.id() + ", version=" + version + '}' : "CachedToken{unloaded}";
+        return isLoaded()
+                ? "CachedToken{identity=" + identity.id() + ", version=" + version + '}'
+                : "CachedToken{unloaded}";
     }
 }

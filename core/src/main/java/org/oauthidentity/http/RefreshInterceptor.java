@@ -37,6 +37,8 @@ final class RefreshInterceptor implements Interceptor {
             // No token goes there: no reason to wait for a refresh, nor to fail if it fails.
             return chain.proceed(request);
         }
+        // Makes sure a usable version is installed; BearerInterceptor sends the installed one (this or newer)
+        // on each hop, so the token is chosen where it is sent and a redirect cannot carry it elsewhere.
         cache.tokenForSending();
         Response response = chain.proceed(request);
         if (response.code() != 401) {

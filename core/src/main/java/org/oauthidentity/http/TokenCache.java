@@ -45,6 +45,7 @@ final class TokenCache {
     private final long marginMillis;
     private final long staleWindowMillis;
     private final Duration maxWait;
+    private final long maxWaitNanos;
     private final Executor background;
     private final AtomicReference<CachedToken> current = new AtomicReference<>(CachedToken.UNLOADED);
     private final AtomicReference<Flight> inFlight = new AtomicReference<>();
@@ -58,6 +59,8 @@ final class TokenCache {
         this.marginMillis = margin.toMillis();
         this.staleWindowMillis = staleWindow.toMillis();
         this.maxWait = maxWait;
+        // Saturated: Duration.toNanos() overflows past 292 years.
+        this.maxWaitNanos = Math.min(maxWait.toSeconds(), 365L * 24 * 3600) * 1_000_000_000L + maxWait.toNanosPart();
         this.background = background;
     }
 
@@ -137,7 +140,7 @@ final class TokenCache {
     private CachedToken await(Flight flight) throws IOException {
         flight.runIfNotStarted();
         try {
-            return flight.result.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+            return flight.result.get(maxWaitNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             throw asIOException(e.getCause());
         } catch (TimeoutException e) {

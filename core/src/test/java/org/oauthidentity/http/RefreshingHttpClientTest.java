@@ -198,6 +198,7 @@ class RefreshingHttpClientTest {
         void freshTokenIsSentWithoutRefreshOrStoreRead() throws Exception {
             refreshedAtStart(3600);
             f.store.failFinds = () -> new IllegalStateException("the fresh path must not read the store");
+            f.store.failLeases = f.store.failFinds;
             f.clock.set(START.plusSeconds(3600 - 301));
             for (int i = 0; i < 3; i++) {
                 assertThat(call()).isEqualTo(200);
@@ -264,7 +265,8 @@ class RefreshingHttpClientTest {
             f.clock.set(START.plusSeconds(46));
             assertThat(call()).isEqualTo(200);
             assertThat(f.vendor.tokenRequests).hasValue(1);
-            assertThat(lastAuthorization()).isEqualTo("Bearer " + f.vendor.accessToken()).isNotEqualTo("Bearer " + first);
+            assertThat(lastAuthorization()).isEqualTo("Bearer " + f.vendor.accessToken())
+                    .isNotEqualTo("Bearer " + first);
             f.background.runAll();
             assertThat(f.vendor.tokenRequests).hasValue(1);
         }
@@ -681,7 +683,8 @@ class RefreshingHttpClientTest {
         @Test
         void plainHttpOriginIsRefusedExceptOnLoopback() throws Exception {
             fixture(OLD_ACCESS);
-            assertThatThrownBy(() -> RefreshingHttpClient.builder(f.refresher, ID).apiOrigin("http://gitlab.example.com"))
+            assertThatThrownBy(() -> RefreshingHttpClient.builder(f.refresher, ID)
+                    .apiOrigin("http://gitlab.example.com"))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("https");
             RefreshingHttpClient.builder(f.refresher, ID).apiOrigin("https://gitlab.example.com/api/v4").build();
         }
