@@ -132,7 +132,8 @@ public final class IdentityRefresher {
         } catch (LeaseTimeoutException e) {
             throw new TransientRefreshException(Details.of(
                     "identity " + id + " is being refreshed by another caller that took longer than " + leaseWait), e);
-        } catch (IdentityStoreException e) {
+        } catch (RuntimeException e) {
+            // IdentityStoreException, or a store that breaks its contract: either way an outage, never a crash.
             throw new TransientRefreshException(Details.of("identity store failed before refreshing " + id), e);
         }
     }
@@ -178,7 +179,8 @@ public final class IdentityRefresher {
                     + "using the stored identity{}", current.id(),
                     rotated ? " (the refresh token this refresh received is discarded)" : "");
             return store.find(current.id()).orElseThrow(() -> e);
-        } catch (IdentityStoreException e) {
+        } catch (RuntimeException e) {
+            // Not only IdentityStoreException: whatever the store throws, the new tokens are unsaved and unused.
             log.error("identity {}: the vendor issued new tokens but the store could not save them{}",
                     current.id(), rotated
                             ? "; the refresh token was rotated, so the stored one is probably revoked now" : "", e);

@@ -1,0 +1,232 @@
+package org.oauthidentity.http;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import okhttp3.Call;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import org.oauthidentity.IdentityNotValid;
+import org.oauthidentity.RefreshException;
+import org.oauthidentity.RefreshNotPersistedException;
+import org.oauthidentity.oauth2.Endpoints;
+import org.oauthidentity.refresh.IdentityRefresher;
+import org.oauthidentity.refresh.RefreshListener;
+
+/**
+ * An OkHttp {@link Call.Factory} that calls an API as one stored identity and keeps its token usable. Use it
+ * wherever an {@code OkHttpClient} or a {@code Call.Factory} goes; for Retrofit, pass {@link #okHttpClient()}
+ * to {@code Retrofit.Builder.client(...)}.
+ *
+ * <p>What every call gets:
+ * <ul>
+ *   <li><b>The bearer token, only where it belongs.</b> {@code Authorization: Bearer <token>} is added on each
+ *       network hop to one of the {@linkplain Builder#apiOrigin API origins} (scheme, host and port, exactly)
+ *       and on no other: after a redirect to another host, another port or plain http, no token is sent.</li>
+ *   <li><b>Proactive refresh.</b> When the token expires within the {@linkplain Builder#refreshMargin margin}
+ *       the call waits for a refresh first; inside the wider {@linkplain Builder#staleWindow stale window} it
+ *       is sent with the current token while a refresh runs in the background. Both are capped by the
+ *       token's lifetime (margin at a quarter, stale window at a half), so a short-lived token is not
+ *       refreshed on every call. A token of unknown expiry is never refreshed proactively.</li>
+ *   <li><b>Reactive refresh.</b> A 401 from an API origin to the token this client sent triggers one refresh
+ *       (or takes the version another thread or process refreshed meanwhile) and exactly one retry of that
+ *       call; a second 401 is returned as it is. 403, and 401 from any other origin, never refresh. A request
+ *       whose body is one-shot or duplex is never sent twice: the token is refreshed and the 401 returned.</li>
+ *   <li><b>Single flight.</b> Callers of this client that need a refresh at the same time share one; they
+ *       wait at most {@linkplain Builder#maxRefreshWait the max wait} for it. Across clients and processes the
+ *       store's refresh lease, taken by {@link IdentityRefresher}, makes the others adopt its result.</li>
+ *   <li><b>Persist first.</b> A refreshed token is used only after {@link IdentityRefresher} saved it. If the
+ *       store fails, the call fails with {@link RefreshNotPersistedException} and the old token stays in use.</li>
+ *   <li><b>Typed failures.</b> A failed refresh fails the call with the {@link RefreshException} subtype
+ *       ({@link IdentityNotValid}, configuration, transient...), an {@code IOException}: it comes out of
+ *       {@code execute()} and into {@code Callback.onFailure} unchanged. The stored identity is unchanged.
+ *       Unexpected runtime exceptions from a store or provider arrive as a {@code TransientRefreshException}.</li>
+ * </ul>
+ *
+ * <p>The identity is read from the store on the first call to an API origin and then kept in memory; the
+ * store is read again only to refresh. A fresh token costs one clock read, one comparison and one header.
+ * Build one client per identity and reuse it. Thread-safe. Never logs a token; logs name the identity id.
+ * Do not give {@link #okHttpClient()} to the provider as its token-endpoint client.
+ */
+public final class RefreshingHttpClient implements Call.Factory {
+    private final String identityId;
+    private final ApiOrigins origins;
+    private final OkHttpClient client;
+
+    private RefreshingHttpClient(Builder b) {
+        this.identityId = b.identityId;
+        if (b.origins.isEmpty()) {
+            throw new IllegalStateException("at least one apiOrigin is required: the token is sent only there");
+        }
+        if (b.staleWindow.compareTo(b.refreshMargin) < 0) {
+            throw new IllegalStateException("staleWindow (" + b.staleWindow + ") must not be shorter than "
+                    + "refreshMargin (" + b.refreshMargin + ")");
+        }
+        this.origins = new ApiOrigins(b.origins);
+        OkHttpClient base = b.httpClient != null ? b.httpClient : DefaultClient.INSTANCE;
+        Executor background = b.backgroundExecutor != null ? b.backgroundExecutor
+                : base.dispatcher().executorService();
+        TokenCache cache = new TokenCache(identityId, b.refresher, b.clock, b.refreshMargin, b.staleWindow,
+                b.maxRefreshWait, background);
+        this.client = base.newBuilder()
+                .addInterceptor(new RefreshInterceptor(identityId, origins, cache, b.listener))
+                .addNetworkInterceptor(new BearerInterceptor(origins, cache))
+                .build();
+    }
+
+    /**
+     * Starts a client for the identity {@code identityId}, refreshed by {@code refresher} (which brings the
+     * store, the providers and the retry policy of transient token-endpoint failures).
+     */
+    public static Builder builder(IdentityRefresher refresher, String identityId) {
+        return new Builder(refresher, identityId);
+    }
+
+    /** A call that carries the identity's token if it goes to an API origin. */
+    @Override
+    public Call newCall(Request request) {
+        return client.newCall(request);
+    }
+
+    /**
+     * The OkHttpClient this client calls through: the one given to the builder, sharing its connection pool
+     * and dispatcher, plus this client's interceptors. Hand it to Retrofit or anything that wants an
+     * {@code OkHttpClient}; {@code newBuilder()} on it keeps the interceptors.
+     */
+    public OkHttpClient okHttpClient() {
+        return client;
+    }
+
+    public String identityId() {
+        return identityId;
+    }
+
+    @Override
+    public String toString() {
+        return "RefreshingHttpClient{identity=" + identityId + ", apiOrigins=" + origins + '}';
+    }
+
+    /** Shared default, created only if a builder is given no client. */
+    private static final class DefaultClient {
+        static final OkHttpClient INSTANCE = new OkHttpClient();
+    }
+
+    /** Not thread-safe; build on one thread. */
+    public static final class Builder {
+        private final IdentityRefresher refresher;
+        private final String identityId;
+        private final List<HttpUrl> origins = new ArrayList<>();
+        private OkHttpClient httpClient;
+        private Clock clock = Clock.systemUTC();
+        private Duration refreshMargin = Duration.ofSeconds(60);
+        private Duration staleWindow = Duration.ofMinutes(5);
+        private Duration maxRefreshWait = Duration.ofSeconds(30);
+        private RefreshListener listener = RefreshListener.NONE;
+        private Executor backgroundExecutor;
+
+        private Builder(IdentityRefresher refresher, String identityId) {
+            this.refresher = Objects.requireNonNull(refresher, "refresher");
+            if (identityId == null || identityId.isBlank()) {
+                throw new IllegalArgumentException("identityId is required");
+            }
+            this.identityId = identityId;
+        }
+
+        /**
+         * The client to call through (timeouts, pools, your own interceptors). Default: a shared
+         * {@code new OkHttpClient()}. It is not modified: this client is built with {@code newBuilder()}.
+         */
+        public Builder httpClient(OkHttpClient httpClient) {
+            this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+            return this;
+        }
+
+        /**
+         * An origin the token may be sent to: the scheme, host and port of {@code url} (its path is ignored).
+         * Must be https, except on loopback. Repeat for an API served from several origins. Required.
+         */
+        public Builder apiOrigin(String url) {
+            origins.add(Endpoints.requireSecure(url, "API origin"));
+            return this;
+        }
+
+        /** As {@link #apiOrigin(String)}. */
+        public Builder apiOrigin(HttpUrl url) {
+            origins.add(Endpoints.requireSecure(Objects.requireNonNull(url, "url"), "API origin"));
+            return this;
+        }
+
+        /** Where "now" comes from for expiry decisions. Default: the system UTC clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Refresh before sending when the token expires within this margin. Default 60 s; capped at a quarter
+         * of the token's lifetime (counted from when this client installed it).
+         */
+        public Builder refreshMargin(Duration margin) {
+            this.refreshMargin = requireNotNegative(margin, "refreshMargin");
+            return this;
+        }
+
+        /**
+         * Refresh in the background, still sending the current token, when it expires within this window.
+         * Default 5 min; at least the margin; capped at half the token's lifetime. Equal to the margin: no
+         * background refresh.
+         */
+        public Builder staleWindow(Duration window) {
+            this.staleWindow = requireNotNegative(window, "staleWindow");
+            return this;
+        }
+
+        /**
+         * How long a call waits for a refresh that another call is running, before failing with a
+         * {@code TransientRefreshException}. Default 30 s. The call that runs the refresh is bounded by the
+         * refresher instead (lease wait, retry policy, the provider's HTTP timeouts).
+         */
+        public Builder maxRefreshWait(Duration maxWait) {
+            if (requireNotNegative(maxWait, "maxRefreshWait").isZero()) {
+                throw new IllegalArgumentException("maxRefreshWait must be positive");
+            }
+            this.maxRefreshWait = maxWait;
+            return this;
+        }
+
+        /**
+         * Hears {@link RefreshListener#requestRetried} for this client's calls. The refresh events themselves
+         * (started, succeeded, adopted, failed, retried) come from the {@link IdentityRefresher}'s own
+         * listener: give it the same listener to see both. Exceptions it throws are logged and ignored.
+         */
+        public Builder listener(RefreshListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Where background refreshes (stale window) run. Default: the OkHttp client's dispatcher executor. A
+         * refresh the executor refuses or has not started yet is run by the first call that needs it.
+         */
+        public Builder backgroundExecutor(Executor executor) {
+            this.backgroundExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /** @throws IllegalStateException no API origin, or a stale window shorter than the margin */
+        public RefreshingHttpClient build() {
+            return new RefreshingHttpClient(this);
+        }
+
+        private static Duration requireNotNegative(Duration d, String name) {
+            if (Objects.requireNonNull(d, name).isNegative()) {
+                throw new IllegalArgumentException(name + " must not be negative");
+            }
+            return d;
+        }
+    }
+}
