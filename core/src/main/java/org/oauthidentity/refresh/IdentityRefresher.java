@@ -142,6 +142,12 @@ public final class IdentityRefresher {
         for (int attempt = 1; ; attempt++) {
             try {
                 return provider.refresh(current);
+            } catch (RuntimeException e) {
+                // A provider bug (or a vendor hook's unchecked exception) is a failed refresh, never a crash of
+                // the caller; the class name only, as the message might quote a URL or a value.
+                throw new TransientRefreshException(Details.of("provider '" + provider.key()
+                        + "' failed unexpectedly refreshing identity " + current.id() + ": "
+                        + e.getClass().getSimpleName()), e);
             } catch (TransientRefreshException e) {
                 Optional<Duration> delay = retryPolicy.delayAfter(attempt, e.retryAfter());
                 if (delay.isEmpty()) {
@@ -178,7 +184,15 @@ public final class IdentityRefresher {
             log.warn("identity {}: refreshed, but another writer saved first without the refresh lease; "
                     + "using the stored identity{}", current.id(),
                     rotated ? " (the refresh token this refresh received is discarded)" : "");
-            return store.find(current.id()).orElseThrow(() -> e);
+            Optional<Identity> stored = store.find(current.id());
+            if (stored.isEmpty()) {
+                throw new IdentityNotValid(Details.of("identity " + current.id() + " is no longer stored"),
+                        new IdentityNotFoundException(current.id()));
+            }
+            return stored.get();
+        } catch (IdentityNotFoundException e) {
+            throw new IdentityNotValid(Details.of("identity " + current.id()
+                    + " was deleted while it was being refreshed; the new tokens were not used"), e);
         } catch (RuntimeException e) {
             // Not only IdentityStoreException: whatever the store throws, the new tokens are unsaved and unused.
             log.error("identity {}: the vendor issued new tokens but the store could not save them{}",

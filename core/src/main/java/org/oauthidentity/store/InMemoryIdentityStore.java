@@ -66,7 +66,10 @@ public final class InMemoryIdentityStore implements IdentityStore {
 
     @Override
     public boolean delete(String id) {
-        return identities.remove(id) != null;
+        // The lease goes too (no leak per deleted identity); a holder of the old one fails its save instead.
+        boolean existed = identities.remove(id) != null;
+        leases.remove(id);
+        return existed;
     }
 
     @Override

@@ -278,6 +278,56 @@ class IdentityRefresherFailureTest {
         assertLeaseIsFree();
     }
 
+    @Test
+    void aProviderThatThrowsUncheckedIsAFailedRefreshNotACrash() {
+        org.oauthidentity.Provider buggy = new org.oauthidentity.Provider() {
+            @Override
+            public String key() {
+                return "example";
+            }
+
+            @Override
+            public Identity refresh(Identity identity) {
+                throw new IllegalStateException("bug in a vendor hook");
+            }
+        };
+        IdentityRefresher refresher = IdentityRefresher.builder(store).provider(buggy).listener(listener)
+                .retryPolicy(RetryPolicy.none()).build();
+
+        TransientRefreshException e = assertThrows(TransientRefreshException.class, () -> refresher.refresh(stored));
+
+        assertThat(e).hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("IllegalStateException");
+        assertThat(listener.failures).containsExactly(e);
+        assertThat(store.find("user-1")).contains(stored);
+        assertLeaseIsFree();
+    }
+
+    @Test
+    void anIdentityDeletedWhileItIsRefreshedIsNotValidAndNotRecreated() {
+        org.oauthidentity.Provider deleting = new org.oauthidentity.Provider() {
+            private final DummyProvider dummy = DummyProvider.create("example", clock);
+
+            @Override
+            public String key() {
+                return "example";
+            }
+
+            @Override
+            public Identity refresh(Identity identity) throws RefreshException {
+                memory.delete(identity.id()); // the owner unlinks the account mid-refresh
+                return dummy.refresh(identity);
+            }
+        };
+        IdentityRefresher refresher = IdentityRefresher.builder(store).provider(deleting).listener(listener)
+                .retryPolicy(RetryPolicy.none()).build();
+
+        IdentityNotValid e = assertThrows(IdentityNotValid.class, () -> refresher.refresh(stored));
+
+        assertThat(e).hasMessageContaining("deleted");
+        assertThat(memory.find("user-1")).isEmpty();
+        assertThat(listener.failures).containsExactly(e);
+    }
+
     private IdentityRefresher httpRefresher() {
         return IdentityRefresher.builder(store).provider(OAuth2Provider.create(settings(server.url("/token").toString())))
                 .listener(listener).retryPolicy(RetryPolicy.none()).build();
