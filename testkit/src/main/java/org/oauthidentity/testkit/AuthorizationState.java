@@ -88,13 +88,6 @@ final class AuthorizationState {
         user(userId).deniesConsent = denies;
     }
 
-    synchronized boolean deniesConsent(String userId) {
-        return user(userId).deniesConsent;
-    }
-
-    synchronized boolean isSuspended(String userId) {
-        return user(userId).suspended;
-    }
 
     /** The user withdrew this application's access: every grant, and every token in it, is dead. */
     synchronized void revokeUser(String userId) {
@@ -165,6 +158,19 @@ final class AuthorizationState {
         codes.put(value, new Code(value, userId, client.id(), redirectUri, codeChallenge,
                 Collections.unmodifiableSet(new LinkedHashSet<>(scopes)), clock.instant().plus(CODE_LIFETIME)));
         return value;
+    }
+
+    /**
+     * The authorization page's decision, in one step: a code as {@link #approve} issues it, or null when the
+     * user denies consent or is suspended.
+     */
+    synchronized String approveIfConsenting(Client client, String userId, String redirectUri, String codeChallenge,
+                                            Set<String> scopes) {
+        User user = user(userId);
+        if (user.deniesConsent || user.suspended) {
+            return null;
+        }
+        return approve(client, userId, redirectUri, codeChallenge, scopes);
     }
 
     /**

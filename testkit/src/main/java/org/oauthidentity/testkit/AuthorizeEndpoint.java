@@ -55,17 +55,17 @@ final class AuthorizeEndpoint {
             return redirect(redirectUri, "error", "invalid_request", st);
         }
         String user = url.queryParameter("login_hint");
-        if (user == null) {
+        if (user == null || user.isBlank()) {
             user = state.signedInUser();
         }
         if (user == null) {
             return redirect(redirectUri, "error", "login_required", st);
         }
-        if (state.deniesConsent(user) || state.isSuspended(user)) {
+        String code = state.approveIfConsenting(client, user, redirectUri, challenge,
+                TokenEndpoint.scopes(url.queryParameter("scope")));
+        if (code == null) {
             return redirect(redirectUri, "error", "access_denied", st);
         }
-        String code = state.approve(client, user, redirectUri, challenge,
-                TokenEndpoint.scopes(url.queryParameter("scope")));
         counters.authorization();
         return redirect(redirectUri, "code", code, st);
     }

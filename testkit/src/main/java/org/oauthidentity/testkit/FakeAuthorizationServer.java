@@ -313,8 +313,10 @@ public final class FakeAuthorizationServer implements Closeable {
      * The next {@code times} requests to the token endpoint get {@code fault} instead of their normal
      * answer; the one after that is normal again. Faults queue up in the order added.
      *
-     * <p>Note: OkHttp may by itself retry a request whose connection dropped (its default
-     * {@code retryOnConnectionFailure}); each attempt reaches the server and takes a fault.
+     * <p>Note: with its default {@code retryOnConnectionFailure}, OkHttp silently retries a request whose
+     * pooled connection dropped, on a new connection; every attempt reaches the server and takes a fault (one
+     * refresh may take several {@link Fault#dropConnection()}s). Use a client with
+     * {@code retryOnConnectionFailure(false)} to make one call exactly one request.
      */
     public void failNextTokenRequests(int times, Fault fault) {
         if (times < 1) {

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * <ul>
  *   <li>In a {@code static} {@code @RegisterExtension} field: one server per test class, started before
  *       {@code @BeforeAll} and stopped after {@code @AfterAll}; its state and counters carry over between
- *       tests (call {@link FakeAuthorizationServer#resetCounters()} where that matters).</li>
+ *       tests, {@code @Nested} classes included (call {@link FakeAuthorizationServer#resetCounters()} where
+ *       that matters).</li>
  *   <li>In an instance {@code @RegisterExtension} field, or with {@code @ExtendWith} (generic dialect,
  *       system clock): a fresh server per test.</li>
  * </ul>
@@ -34,6 +35,8 @@ public final class FakeAuthorizationServerExtension
     private final FakeAuthorizationServer.Builder builder;
     private FakeAuthorizationServer server;
     private boolean perClass;
+    /** The class context that started a per-class server; @Nested classes inherit it and must not restart it. */
+    private String owner;
 
     /** A generic-dialect server on the system clock; for {@code @ExtendWith}. */
     public FakeAuthorizationServerExtension() {
@@ -59,7 +62,11 @@ public final class FakeAuthorizationServerExtension
 
     @Override
     public synchronized void beforeAll(ExtensionContext context) throws Exception {
+        if (server != null) {
+            return; // a @Nested class inside the class that started it
+        }
         perClass = true;
+        owner = context.getUniqueId();
         server = builder.start();
     }
 
@@ -84,7 +91,7 @@ public final class FakeAuthorizationServerExtension
 
     @Override
     public synchronized void afterAll(ExtensionContext context) {
-        if (perClass && server != null) {
+        if (perClass && server != null && context.getUniqueId().equals(owner)) {
             stop();
         }
     }

@@ -171,6 +171,24 @@ class AuthorizationCodeTest {
     }
 
     @Test
+    void authorizeEndpointActsForTheLoginHintAndDeniesASuspendedUser() throws Exception {
+        server.signIn("alice");
+        server.suspendUser("bob");
+
+        HttpUrl forCarol = HttpUrl.get(Wire.get(authorizeUrl("web-app", CALLBACK, "s", null)
+                + "&login_hint=carol", null).headers().get("Location"));
+        HttpUrl forBob = HttpUrl.get(Wire.get(authorizeUrl("web-app", CALLBACK, "s", null)
+                + "&login_hint=bob", null).headers().get("Location"));
+        HttpUrl blankHint = HttpUrl.get(Wire.get(authorizeUrl("web-app", CALLBACK, "s", null)
+                + "&login_hint=", null).headers().get("Location"));
+        Wire.Answer carolsTokens = exchange("web-app", forCarol.queryParameter("code"), CALLBACK, null);
+
+        assertThat(Wire.get(server.apiUrl("/user"), carolsTokens.field("access_token")).field("id")).isEqualTo("carol");
+        assertThat(forBob.queryParameter("error")).isEqualTo("access_denied");
+        assertThat(blankHint.queryParameter("code")).as("a blank hint means the signed-in user").isNotNull();
+    }
+
+    @Test
     void authorizeEndpointNeverRedirectsToAnUnregisteredUriOrForAnUnknownClient() throws Exception {
         server.signIn("alice");
 

@@ -2,7 +2,8 @@ package org.oauthidentity.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.HashSet;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,7 +19,8 @@ import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /** The JUnit 5 extension starts, injects and stops the server per class or per test. */
 class FakeAuthorizationServerExtensionTest {
-    private static final Set<String> BASE_URLS = new HashSet<>();
+    private static final Set<FakeAuthorizationServer> PER_TEST_SERVERS =
+            Collections.newSetFromMap(new IdentityHashMap<>());
 
     @Nested
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -54,6 +56,14 @@ class FakeAuthorizationServerExtensionTest {
         static void after(FakeAuthorizationServer server) {
             assertThat(server.baseUrl()).isEqualTo(baseUrlSeenBeforeAll);
         }
+
+        @Nested
+        class Inner {
+            @Test
+            void sharesTheEnclosingClassesServer(FakeAuthorizationServer server) {
+                assertThat(server.baseUrl()).isEqualTo(baseUrlSeenBeforeAll);
+            }
+        }
     }
 
     @Nested
@@ -62,16 +72,20 @@ class FakeAuthorizationServerExtensionTest {
         FakeAuthorizationServerExtension fake = FakeAuthorizationServerExtension.of(FakeAuthorizationServer.builder());
 
         @Test
-        void startsAFreshServerForThisTest(FakeAuthorizationServer server) {
-            assertThat(server.tokenRequests()).isZero();
-            assertThat(BASE_URLS.add(server.baseUrl())).isTrue();
-            server.issueIdentity("alice", "read");
+        void startsAFreshServerForThisTest(FakeAuthorizationServer server) throws Exception {
+            usesAFreshServer(server);
         }
 
         @Test
-        void andAnotherForThisOne(FakeAuthorizationServer server) {
-            assertThat(server.tokenRequests()).isZero();
-            assertThat(BASE_URLS.add(server.baseUrl())).isTrue();
+        void andAnotherForThisOne(FakeAuthorizationServer server) throws Exception {
+            usesAFreshServer(server);
+        }
+
+        private void usesAFreshServer(FakeAuthorizationServer server) throws Exception {
+            assertThat(server).isSameAs(fake.server());
+            assertThat(PER_TEST_SERVERS.add(server)).as("a new instance").isTrue();
+            assertThat(server.apiCalls()).as("no state from another test").isZero();
+            Wire.get(server.apiUrl("/user"), server.issueIdentity("alice", "read").accessToken());
         }
     }
 
