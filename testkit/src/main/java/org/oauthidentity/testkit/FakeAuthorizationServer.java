@@ -1,0 +1,653 @@
+package org.oauthidentity.testkit;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.SocketEffect;
+import okhttp3.HttpUrl;
+import org.oauthidentity.Identity;
+import org.oauthidentity.TokenResponseException;
+import org.oauthidentity.oauth2.OAuth2Settings;
+import org.oauthidentity.oauth2.TokenResponse;
+import org.oauthidentity.testkit.ClientRegistry.Client;
+
+/**
+ * A fake OAuth2 authorization server on a real loopback HTTP port (mockwebserver3), with real state: it
+ * issues, refreshes, rotates and revokes tokens, and refuses what a real server refuses, in the words of
+ * the chosen vendor {@link Dialect}. Use it to test a client end to end: the token endpoint, the
+ * authorization endpoint (for the code flow) and a protected API under {@code /api/}.
+ *
+ * <p>What it checks, like a real server: client id and secret (compared in constant time), the grant type,
+ * that a refresh token is known, current and not rotated away or revoked, that the user is neither revoked
+ * nor suspended, and that an authorization code is single-use, bound to its client and redirect URI,
+ * younger than ten minutes, and matches its PKCE S256 challenge. A reused code also revokes the tokens
+ * issued from it (RFC 6749 §4.1.2).
+ *
+ * <p>Time comes only from the injected {@link Clock}: advance the test's clock to expire tokens and codes.
+ * Tests control it with {@link #issueIdentity}, {@link #approve}, {@link #expireAccessTokens},
+ * {@link #revokeUser}, {@link #suspendUser}, {@link #rotateRefreshTokens}, {@link #accessTokenLifetime} and
+ * {@link #failNextTokenRequests}, and assert on its counters ({@link #tokenRequests(String)},
+ * {@link #reusedRefreshTokens()}, {@link #apiCalls(int)}, ...).
+ *
+ * <p>Thread-safety: every method may be called from any thread while many clients hit the server. All
+ * token, code and user state lives in one object and each request's check-and-change runs in one critical
+ * section on it (like one database transaction), so races resolve the way they would at a real vendor:
+ * of N concurrent refreshes with one rotating refresh token exactly one succeeds. Pending faults are handed
+ * out one per request under their own lock, so "the next N requests" means exactly N. Counters are
+ * lock-free and read without stopping traffic.
+ *
+ * <p>It never logs tokens or secrets, and its own failures (a bug in the fake) are recorded and raised by
+ * {@link #verifyNoInternalFailures()} rather than passing for an outage.
+ */
+public final class FakeAuthorizationServer implements Closeable {
+
+    /** Which vendor the server imitates: paths, client authentication, response shape, error wording. */
+    public enum Dialect {
+        /**
+         * RFC 6749 as written: {@code /oauth/token}, {@code /oauth/authorize}, {@code /oauth/revoke}
+         * (RFC 7009); client authentication by HTTP Basic or in the form (not both); rotation on by default
+         * (the old refresh token dies, the old access token lives out its lifetime).
+         */
+        GENERIC,
+        /**
+         * Azure DevOps' legacy OAuth: {@code POST /oauth2/token} with
+         * {@code client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer},
+         * {@code client_assertion=<client secret>}, the refresh token (or the code, with grant type
+         * {@code urn:ietf:params:oauth:grant-type:jwt-bearer}) as {@code assertion}, and a registered
+         * {@code redirect_uri} always required. Answers {@code expires_in} as a JSON string,
+         * {@code token_type} {@code jwt-bearer}, always rotates, and writes errors in PascalCase
+         * ({@code Error}, {@code ErrorDescription}); a wrong secret is 401 {@code invalid_client}
+         * "Failed to deserialize the JsonWebToken object.". No revocation endpoint.
+         */
+        AZURE_DEVOPS,
+        /**
+         * Microsoft Entra ID (v2.0): {@code POST /{tenant}/oauth2/v2.0/token}, credentials in the form,
+         * rotates (strictly: the fake kills the old refresh token, where Entra may keep it valid a while, so a
+         * client that reuses one is caught), AADSTS-coded descriptions with Entra's trace lines and
+         * {@code error_codes}. No revocation endpoint.
+         */
+        ENTRA,
+        /**
+         * GitLab (Doorkeeper), under the instance base URL and an optional path prefix such as
+         * {@code /gitlab}: {@code POST /oauth/token}, {@code /oauth/authorize}, {@code /oauth/revoke},
+         * {@code /api/v4/...}; credentials in the form or Basic; {@code created_at} from the clock and
+         * {@code expires_in} 7200; rotation revokes the old access token and the old refresh token.
+         */
+        GITLAB,
+        /**
+         * Google: {@code POST /token}, {@code GET /o/oauth2/v2/auth}, {@code POST /revoke} (token in the query
+         * or the form, no client authentication); never rotates (a refresh answer has no
+         * {@code refresh_token}); {@code id_token} when {@code openid} was granted; {@code invalid_grant}
+         * "Token has been expired or revoked." for a revoked, suspended or unknown refresh token.
+         */
+        GOOGLE
+    }
+
+    private final MockWebServer server;
+    private final Dialect dialect;
+    private final DialectRules rules;
+    private final Clock clock;
+    private final String providerKey;
+    private final String pathPrefix;
+    private final ClientRegistry clients;
+    private final Counters counters;
+    private final AuthorizationState state;
+    private final Router router;
+    private final List<Throwable> failures = new CopyOnWriteArrayList<>();
+
+    private FakeAuthorizationServer(Builder b) throws IOException {
+        this.dialect = b.dialect;
+        this.rules = new DialectRules(b.dialect, b.tenant);
+        this.clock = b.clock;
+        this.providerKey = b.providerKey != null ? b.providerKey : rules.defaultProviderKey();
+        this.pathPrefix = b.pathPrefix;
+        List<Client> registered = new ArrayList<>();
+        registered.add(new Client(b.clientId, b.clientSecret != null ? b.clientSecret : Secrets.newToken("secret-")));
+        registered.addAll(b.moreClients);
+        this.clients = new ClientRegistry(registered, b.redirectUris);
+        this.counters = new Counters();
+        this.state = new AuthorizationState(clock, clients, counters,
+                b.rotate != null ? b.rotate : rules.defaultRotation(),
+                b.accessTokenLifetime != null ? b.accessTokenLifetime : rules.defaultAccessTokenLifetime(),
+                b.refreshTokenLifetime);
+        this.server = new MockWebServer();
+        server.start();
+        String issuer = baseUrl();
+        this.router = new Router(pathPrefix, rules,
+                new TokenEndpoint(rules, clients, state, counters, clock, issuer),
+                new AuthorizeEndpoint(rules, clients, state, counters),
+                new ApiEndpoint(state, counters),
+                counters, failures);
+        server.setDispatcher(router);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---- where it is ---------------------------------------------------------------------------------------
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    /** The provider key of identities it issues (default per dialect: oauth2, vsts, entra, gitlab, google). */
+    public String providerKey() {
+        return providerKey;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    /** The server's root with the path prefix and no trailing slash: a GitLab "instance base URL". */
+    public String baseUrl() {
+        String root = server.url("/").toString();
+        return root.substring(0, root.length() - 1) + pathPrefix;
+    }
+
+    public String tokenUrl() {
+        return baseUrl() + rules.tokenPath();
+    }
+
+    public String authorizeUrl() {
+        return baseUrl() + rules.authorizePath();
+    }
+
+    /** Empty for dialects without a revocation endpoint (Azure DevOps, Entra). */
+    public Optional<String> revocationUrl() {
+        return Optional.ofNullable(rules.revocationPath()).map(path -> baseUrl() + path);
+    }
+
+    /** A URL on the protected API, e.g. {@code apiUrl("/v4/user")} → {@code <base>/api/v4/user}. */
+    public String apiUrl(String path) {
+        String p = path.startsWith("/") ? path : "/" + path;
+        return baseUrl() + "/api" + p;
+    }
+
+    /** Any URL on this server, e.g. to probe a path the dialect does not serve. */
+    public HttpUrl url(String path) {
+        return server.url(path);
+    }
+
+    /** The default client's id. */
+    public String clientId() {
+        return clients.defaultClient().id();
+    }
+
+    /** The default client's secret (random per server unless the builder set one). */
+    public String clientSecret() {
+        return clients.defaultClient().secret();
+    }
+
+    /** The first registered redirect URI. */
+    public String redirectUri() {
+        return clients.redirectUris().get(0);
+    }
+
+    /**
+     * Core's {@link OAuth2Settings} for talking to this server as its default client: token and revocation
+     * URLs, client id and secret, the client authentication the dialect takes ({@code NONE} for Azure
+     * DevOps, whose provider adds its own assertion), and the server's clock. Add an HTTP client and build.
+     */
+    public OAuth2Settings.Builder oauth2Settings() {
+        return OAuth2Settings.builder()
+                .providerKey(providerKey)
+                .tokenUrl(tokenUrl())
+                .revocationUrl(revocationUrl().orElse(null))
+                .clientId(clientId())
+                .clientSecret(clientSecret())
+                .clientAuthentication(rules.clientAuthentication())
+                .clock(clock);
+    }
+
+    // ---- users, grants, tokens -----------------------------------------------------------------------------
+
+    /**
+     * Issues tokens to the default client as if {@code userId} had just completed the authorization flow,
+     * and returns them as the identity a client would have stored: id and external user id
+     * {@code userId}, the access and refresh tokens, expiry now + the access-token lifetime, the dialect's
+     * token type, and the vendor's extra fields ({@code created_at}, {@code id_token}, ...). Version 0
+     * (never saved).
+     *
+     * @throws IllegalStateException if the user is suspended
+     */
+    public Identity issueIdentity(String userId, String... scopes) {
+        AuthorizationState.Issued issued = state.issue(clients.defaultClient(), userId, scopeSet(scopes));
+        TokenResponse response;
+        try {
+            response = TokenResponse.of(rules.tokenResponse(issued, baseUrl()));
+        } catch (TokenResponseException e) {
+            throw new IllegalStateException("the fake wrote a token response core cannot read", e);
+        }
+        return Identity.builder()
+                .id(userId)
+                .providerKey(providerKey)
+                .externalUserId(userId)
+                .accessToken(issued.accessToken)
+                .refreshToken(issued.refreshToken)
+                .tokenType(rules.tokenType())
+                .expiresAt(issued.expiresAt)
+                .scopes(issued.scopes)
+                .extras(response.extras())
+                .build();
+    }
+
+    /**
+     * The "user approves" step of the code flow, without a browser: a code for {@code clientId} bound to
+     * {@code redirectUri} and the PKCE S256 {@code codeChallenge} (null for none), single-use, valid for ten
+     * minutes of the injected clock. Exchange it at {@link #tokenUrl()}.
+     *
+     * @throws IllegalArgumentException for an unknown client or an unregistered redirect URI
+     * @throws IllegalStateException if the user is suspended
+     */
+    public String approve(String userId, String clientId, String redirectUri, String codeChallenge, String... scopes) {
+        Client client = clients.byIdOrNull(clientId);
+        if (client == null) {
+            throw new IllegalArgumentException("unknown client: " + clientId);
+        }
+        return state.approve(client, userId, redirectUri, codeChallenge, scopeSet(scopes));
+    }
+
+    /** The user whom {@code GET} on {@link #authorizeUrl()} acts for (a {@code login_hint} wins). */
+    public void signIn(String userId) {
+        state.signIn(userId);
+    }
+
+    /** From now on the user answers the authorization page with "deny": {@code error=access_denied}. */
+    public void denyConsent(String userId) {
+        state.denyConsent(userId, true);
+    }
+
+    /** The user's current access tokens stop working now (the API answers 401); refresh tokens still work. */
+    public void expireAccessTokens(String userId) {
+        state.expireAccessTokens(userId);
+    }
+
+    /** The user's refresh tokens expire now, as after the vendor's inactivity limit. */
+    public void expireRefreshTokens(String userId) {
+        state.expireRefreshTokens(userId);
+    }
+
+    /** The user withdraws the application's access: all their tokens die for good (new approvals work). */
+    public void revokeUser(String userId) {
+        state.revokeUser(userId);
+    }
+
+    /** The vendor suspends the account: refresh is {@code invalid_grant}, the API 401, until reinstated. */
+    public void suspendUser(String userId) {
+        state.suspendUser(userId);
+    }
+
+    public void reinstateUser(String userId) {
+        state.reinstateUser(userId);
+    }
+
+    /** Whether refreshes from now on issue a new refresh token and kill the presented one. */
+    public void rotateRefreshTokens(boolean rotate) {
+        state.rotateRefreshTokens(rotate);
+    }
+
+    /** The lifetime of access tokens issued from now on. */
+    public void accessTokenLifetime(Duration lifetime) {
+        requirePositive(lifetime, "accessTokenLifetime");
+        state.accessTokenLifetime(lifetime);
+    }
+
+    // ---- faults --------------------------------------------------------------------------------------------
+
+    /**
+     * The next {@code times} requests to the token endpoint get {@code fault} instead of their normal
+     * answer; the one after that is normal again. Faults queue up in the order added.
+     *
+     * <p>Note: with its default {@code retryOnConnectionFailure}, OkHttp silently retries a request whose
+     * pooled connection dropped, on a new connection; every attempt reaches the server and takes a fault (one
+     * refresh may take several {@link Fault#dropConnection()}s). Use a client with
+     * {@code retryOnConnectionFailure(false)} to make one call exactly one request.
+     */
+    public void failNextTokenRequests(int times, Fault fault) {
+        if (times < 1) {
+            throw new IllegalArgumentException("times must be at least 1");
+        }
+        router.addFaults(times, Objects.requireNonNull(fault, "fault"));
+    }
+
+    public void clearFaults() {
+        router.clearFaults();
+    }
+
+    public int pendingFaults() {
+        return router.pendingFaults();
+    }
+
+    // ---- counters ------------------------------------------------------------------------------------------
+
+    /** Requests that reached the token endpoint, faulted ones included. */
+    public long tokenRequests() {
+        return counters.tokenRequests();
+    }
+
+    /** Token requests with this {@code grant_type} as sent ({@code ""} for none), faulted ones included. */
+    public long tokenRequests(String grantType) {
+        return counters.tokenRequests(grantType);
+    }
+
+    /** Token requests by {@code grant_type}, a snapshot sorted by name. */
+    public Map<String, Long> tokenRequestsByGrantType() {
+        return counters.tokenRequestsByGrantType();
+    }
+
+    /** Refresh requests that presented a refresh token this server had already rotated away. */
+    public long reusedRefreshTokens() {
+        return counters.reusedRefreshTokens();
+    }
+
+    /** Code exchanges that presented an already exchanged code. */
+    public long reusedCodes() {
+        return counters.reusedCodes();
+    }
+
+    /** Calls to the protected API. */
+    public long apiCalls() {
+        return counters.apiCalls();
+    }
+
+    /** Calls to the protected API answered with {@code status}. */
+    public long apiCalls(int status) {
+        return counters.apiCalls(status);
+    }
+
+    /** Revocation requests that revoked something. */
+    public long revocations() {
+        return counters.revocations();
+    }
+
+    /** Token requests answered with an injected fault. */
+    public long faultsServed() {
+        return counters.faultsServed();
+    }
+
+    /** Codes issued through the HTTP authorization endpoint. */
+    public long authorizations() {
+        return counters.authorizations();
+    }
+
+    /** Sets every counter to zero; state (users, tokens) and pending faults are kept. */
+    public void resetCounters() {
+        counters.reset();
+    }
+
+    // ---- lifecycle -----------------------------------------------------------------------------------------
+
+    /**
+     * Throws if the fake itself failed while answering (a bug in the fake, answered with a 500), so such a
+     * failure cannot pass for a vendor outage. The JUnit extension calls it after every test.
+     */
+    public void verifyNoInternalFailures() {
+        if (!failures.isEmpty()) {
+            AssertionError error = new AssertionError("the fake authorization server failed "
+                    + failures.size() + " time(s) while answering", failures.get(0));
+            failures.stream().skip(1).forEach(error::addSuppressed);
+            throw error;
+        }
+    }
+
+    /** Stops the HTTP server. */
+    @Override
+    public void close() {
+        server.close();
+    }
+
+    /** Package-private: the client registry, so tests can count constant-time comparisons. */
+    ClientRegistry clients() {
+        return clients;
+    }
+
+    @Override
+    public String toString() {
+        return "FakeAuthorizationServer{dialect=" + dialect + ", baseUrl=" + baseUrl() + '}';
+    }
+
+    private static LinkedHashSet<String> scopeSet(String... scopes) {
+        LinkedHashSet<String> set = new LinkedHashSet<>();
+        Arrays.stream(scopes).map(s -> Objects.requireNonNull(s, "scope")).forEach(set::add);
+        return set;
+    }
+
+    private static void requirePositive(Duration d, String name) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+    }
+
+    // ---- faults --------------------------------------------------------------------------------------------
+
+    /**
+     * What an injected failure of the token endpoint looks like on the wire. Immutable.
+     *
+     * <p>{@link #slow} and {@link #loseResponse} process the request first (a rotation really happens: a
+     * client that times out has lost the new refresh token, as it would at the vendor);
+     * {@link #dropConnection} and the status faults do not touch any state.
+     */
+    public static final class Fault {
+        private enum Kind { STATUS, SLOW, DROP, LOSE_RESPONSE }
+
+        private final Kind kind;
+        private final int status;
+        private final String contentType;
+        private final String body;
+        private final Duration retryAfter;
+        private final Duration delay;
+
+        private Fault(Kind kind, int status, String contentType, String body, Duration retryAfter, Duration delay) {
+            this.kind = kind;
+            this.status = status;
+            this.contentType = contentType;
+            this.body = body;
+            this.retryAfter = retryAfter;
+            this.delay = delay;
+        }
+
+        /** 500 with a plain-text body. */
+        public static Fault serverError() {
+            return new Fault(Kind.STATUS, 500, "text/plain", "Internal Server Error", null, null);
+        }
+
+        /** 503 with {@code Retry-After} in seconds (null for none) and an HTML body, as a load balancer sends. */
+        public static Fault serviceUnavailable(Duration retryAfter) {
+            return new Fault(Kind.STATUS, 503, "text/html; charset=utf-8",
+                    "<html><body><h1>503 Service Unavailable</h1></body></html>", retryAfter, null);
+        }
+
+        /** 429 with {@code Retry-After} in seconds (null for none). */
+        public static Fault tooManyRequests(Duration retryAfter) {
+            return new Fault(Kind.STATUS, 429, "application/json; charset=utf-8",
+                    "{\"error\":\"rate_limit_exceeded\",\"error_description\":\"Too many requests\"}", retryAfter, null);
+        }
+
+        /**
+         * An HTML page with this status, as a proxy, captive portal or firewall answers instead of the vendor
+         * (200 for a login page, 403 for a block page, ...).
+         */
+        public static Fault htmlPage(int status) {
+            if (status < 200 || status > 599) {
+                throw new IllegalArgumentException("status must be 200..599");
+            }
+            return new Fault(Kind.STATUS, status, "text/html; charset=utf-8",
+                    "<!DOCTYPE html><html><head><title>Sign in to the network</title></head>"
+                            + "<body><form action=\"/login\"></form></body></html>", null, null);
+        }
+
+        /**
+         * The real answer, with its body held back for {@code delay} after the status line and headers (the
+         * server's thread waits, not the test): a client whose read timeout is shorter fails mid-body.
+         */
+        public static Fault slow(Duration delay) {
+            requirePositive(delay, "delay");
+            return new Fault(Kind.SLOW, 0, null, null, null, delay);
+        }
+
+        /** The connection closes before any answer; the request is not processed. */
+        public static Fault dropConnection() {
+            return new Fault(Kind.DROP, 0, null, null, null, null);
+        }
+
+        /** The request is processed (tokens issued or rotated), then the connection closes unanswered. */
+        public static Fault loseResponse() {
+            return new Fault(Kind.LOSE_RESPONSE, 0, null, null, null, null);
+        }
+
+        MockResponse answer(Supplier<MockResponse> realAnswer) {
+            switch (kind) {
+                case SLOW:
+                    return realAnswer.get().newBuilder().bodyDelay(delay.toMillis(), TimeUnit.MILLISECONDS).build();
+                case DROP:
+                    return new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build();
+                case LOSE_RESPONSE:
+                    realAnswer.get();
+                    return new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build();
+                default:
+                    MockResponse.Builder b = new MockResponse.Builder()
+                            .code(status)
+                            .setHeader("Content-Type", contentType)
+                            .body(body);
+                    if (retryAfter != null) {
+                        b.setHeader("Retry-After", Long.toString(retryAfter.getSeconds()));
+                    }
+                    return b.build();
+            }
+        }
+
+        @Override
+        public String toString() {
+            switch (kind) {
+                case SLOW: return "Fault{slow " + delay + "}";
+                case DROP: return "Fault{drop connection}";
+                case LOSE_RESPONSE: return "Fault{lose response}";
+                default: return "Fault{" + status + (retryAfter == null ? "" : ", Retry-After " + retryAfter) + "}";
+            }
+        }
+    }
+
+    // ---- builder -------------------------------------------------------------------------------------------
+
+    /**
+     * Configures a server; {@link #start()} may be called more than once (the JUnit extension starts a fresh
+     * server per test from one builder). Not thread-safe; build on one thread.
+     */
+    public static final class Builder {
+        private Dialect dialect = Dialect.GENERIC;
+        private Clock clock = Clock.systemUTC();
+        private String providerKey;
+        private String clientId = "fake-client";
+        private String clientSecret;
+        private final List<Client> moreClients = new ArrayList<>();
+        private List<String> redirectUris = List.of("https://app.example.test/oauth/callback");
+        private Boolean rotate;
+        private Duration accessTokenLifetime;
+        private Duration refreshTokenLifetime;
+        private String pathPrefix = "";
+        private String tenant = "common";
+
+        private Builder() {
+        }
+
+        public Builder dialect(Dialect dialect) {
+            this.dialect = Objects.requireNonNull(dialect, "dialect");
+            return this;
+        }
+
+        /** Where all time comes from: token and code expiry, {@code created_at}, {@code iat}. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public Builder providerKey(String providerKey) {
+            this.providerKey = providerKey;
+            return this;
+        }
+
+        /** The default client; without a secret here, each started server draws a random one. */
+        public Builder client(String clientId, String clientSecret) {
+            this.clientId = Objects.requireNonNull(clientId, "clientId");
+            this.clientSecret = Objects.requireNonNull(clientSecret, "clientSecret");
+            return this;
+        }
+
+        /** Registers another client (e.g. to prove a code or refresh token is bound to its own client). */
+        public Builder additionalClient(String clientId, String clientSecret) {
+            moreClients.add(new Client(clientId, clientSecret));
+            return this;
+        }
+
+        /** The redirect URIs registered for the clients; the first is the default. */
+        public Builder redirectUris(String... redirectUris) {
+            if (redirectUris.length == 0) {
+                throw new IllegalArgumentException("at least one redirect URI is required");
+            }
+            this.redirectUris = List.of(redirectUris);
+            return this;
+        }
+
+        /** Overrides the dialect's default (on for all but Google). */
+        public Builder rotateRefreshTokens(boolean rotate) {
+            this.rotate = rotate;
+            return this;
+        }
+
+        /** Overrides the dialect's default (GitLab 2 h, generic 1 h, others 3599 s). */
+        public Builder accessTokenLifetime(Duration lifetime) {
+            requirePositive(lifetime, "accessTokenLifetime");
+            this.accessTokenLifetime = lifetime;
+            return this;
+        }
+
+        /** Refresh tokens expire this long after issue; default never. */
+        public Builder refreshTokenLifetime(Duration lifetime) {
+            requirePositive(lifetime, "refreshTokenLifetime");
+            this.refreshTokenLifetime = lifetime;
+            return this;
+        }
+
+        /** Serves everything under this path, e.g. {@code /gitlab} for a GitLab installed under a path. */
+        public Builder pathPrefix(String pathPrefix) {
+            String p = Objects.requireNonNull(pathPrefix, "pathPrefix").trim();
+            while (p.endsWith("/")) {
+                p = p.substring(0, p.length() - 1);
+            }
+            if (!p.isEmpty() && !p.startsWith("/")) {
+                p = "/" + p;
+            }
+            this.pathPrefix = p;
+            return this;
+        }
+
+        /** Entra's tenant path segment; default {@code common}. */
+        public Builder tenant(String tenant) {
+            if (tenant == null || tenant.isBlank() || tenant.contains("/")) {
+                throw new IllegalArgumentException("tenant must be one path segment");
+            }
+            this.tenant = tenant;
+            return this;
+        }
+
+        /** Starts a new server on a free loopback port. Close it when done. */
+        public FakeAuthorizationServer start() throws IOException {
+            return new FakeAuthorizationServer(this);
+        }
+    }
+}
