@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import okhttp3.HttpUrl;
@@ -41,6 +42,12 @@ import org.oauthidentity.oauth2.TokenResponse;
  * is gone; {@code invalid_client} (401) is our configuration; other structured errors, including the 401
  * {@code invalid_request} of older GitLab, are a {@link org.oauthidentity.RefreshRejectedException}, never
  * a revocation.
+ *
+ * <p>Linking an account ({@link org.oauthidentity.authorize.AuthorizationFlow}): the standard code flow with
+ * PKCE (S256) at the default instance's {@code /oauth/authorize}, the code redeemed at its {@code /oauth/token}
+ * with the client credentials in the form. An OAuth application belongs to one instance, so link through one
+ * provider (and one flow, each with its own provider key) per instance; every identity it creates names that
+ * instance in {@link #BASE_URL_EXTRA}, so its refreshes go there whatever the default later becomes.
  *
  * <p>Immutable and thread-safe. The instance of an identity is never taken from a token response, and an
  * identity naming an insecure, malformed or (with {@link Builder#allowedHosts}) unlisted instance fails
@@ -110,7 +117,13 @@ public final class GitLabProvider extends OAuth2Provider {
         Identity refreshed = super.toIdentity(previous, response, requestStart);
         // The instance is the identity's, never the response's: a response naming one must not send the
         // next refresh (and our client secret) elsewhere.
-        return refreshed.toBuilder().extra(BASE_URL_EXTRA, previous.extras().get(BASE_URL_EXTRA)).build();
+        String instance = previous.extras().get(BASE_URL_EXTRA);
+        if (instance == null && previous.refreshToken().isEmpty()) {
+            // A code exchange: OAuth2Provider refreshes only identities that have a refresh token, so one
+            // without is being created. Codes are redeemed at the default instance; pin the new identity to it.
+            instance = defaultBaseUrl.toString();
+        }
+        return refreshed.toBuilder().extra(BASE_URL_EXTRA, instance).build();
     }
 
     @Override
@@ -148,7 +161,10 @@ public final class GitLabProvider extends OAuth2Provider {
             return this;
         }
 
-        /** The instance of identities without {@link GitLabProvider#BASE_URL_EXTRA}; default {@value GitLabProvider#GITLAB_COM}. */
+        /**
+         * The instance of identities without {@link GitLabProvider#BASE_URL_EXTRA}, and the one accounts are linked
+         * at; default {@value GitLabProvider#GITLAB_COM}.
+         */
         public Builder baseUrl(String baseUrl) {
             this.baseUrl = baseUrl;
             return this;
@@ -163,6 +179,15 @@ public final class GitLabProvider extends OAuth2Provider {
         /** The OAuth application's secret. Required. */
         public Builder clientSecret(String clientSecret) {
             settings.clientSecret(clientSecret);
+            return this;
+        }
+
+        /**
+         * The scopes an authorization asks for unless the flow names others, e.g. {@code api}, {@code read_user};
+         * none by default (GitLab then grants the application's default scopes).
+         */
+        public Builder scopes(String... scopes) {
+            settings.scopes(List.of(scopes));
             return this;
         }
 
@@ -219,6 +244,7 @@ public final class GitLabProvider extends OAuth2Provider {
             OAuth2Settings built = settings
                     .tokenUrl(base.resolve("oauth/token").toString())
                     .revocationUrl(base.resolve("oauth/revoke").toString())
+                    .authorizationUrl(base.resolve("oauth/authorize").toString())
                     .build();
             return new GitLabProvider(built, base, redirectUri.trim(), Set.copyOf(hosts));
         }

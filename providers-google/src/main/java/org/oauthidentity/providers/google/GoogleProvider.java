@@ -1,17 +1,21 @@
 package org.oauthidentity.providers.google;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import okhttp3.OkHttpClient;
 import org.oauthidentity.Identity;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
+import org.oauthidentity.authorize.AuthorizationRequest;
 import org.oauthidentity.oauth2.ClientAuthentication;
 import org.oauthidentity.oauth2.ErrorResponse;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
+import org.oauthidentity.oauth2.TokenResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,17 +38,27 @@ import org.slf4j.LoggerFactory;
  * {@value #REVOCATION_URL}; revoking either ends the whole grant. Google answers 400 {@code invalid_token}
  * for a token that is already revoked or expired: that counts as revoked, not as a failure.
  *
+ * <p>Linking an account ({@link org.oauthidentity.authorize.AuthorizationFlow}): the authorize URL
+ * ({@value #AUTHORIZATION_URL}) carries PKCE (S256), {@code access_type=offline} and {@code prompt=consent}
+ * (Google issues a refresh token only offline, and only at a consent, so a user linking a second time would
+ * otherwise get none) and {@code include_granted_scopes=true}; the code is redeemed at {@value #TOKEN_URL} with
+ * the client credentials in the form. A new identity without an external user id takes the {@code sub} of the
+ * {@code id_token} (see {@link #toIdentity}).
+ *
  * <p>Immutable and thread-safe.
  */
 public final class GoogleProvider extends OAuth2Provider {
     private static final Logger log = LoggerFactory.getLogger(GoogleProvider.class);
 
     public static final String TOKEN_URL = "https://oauth2.googleapis.com/token";
+    public static final String AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth";
     public static final String REVOCATION_URL = "https://oauth2.googleapis.com/revoke";
     /** The default provider key. */
     public static final String DEFAULT_PROVIDER_KEY = "google";
     /** The extra holding the latest OpenID Connect ID token, when Google sent one. */
     public static final String ID_TOKEN_EXTRA = "id_token";
+    /** The scopes an authorization asks for unless told otherwise: an id_token naming the user, and the email. */
+    public static final List<String> DEFAULT_SCOPES = List.of("openid", "email");
 
     private GoogleProvider(OAuth2Settings settings) {
         super(settings);
@@ -84,6 +98,36 @@ public final class GoogleProvider extends OAuth2Provider {
         return ClientAuthentication.NONE;
     }
 
+    /**
+     * The standard query with {@code access_type=offline} and {@code prompt=consent}, so that every completed
+     * authorization yields a refresh token, and {@code include_granted_scopes=true}.
+     */
+    @Override
+    protected Map<String, String> authorizationParameters(AuthorizationRequest request) {
+        Map<String, String> query = super.authorizationParameters(request);
+        query.put("access_type", "offline");
+        query.put("prompt", "consent");
+        query.put("include_granted_scopes", "true");
+        return query;
+    }
+
+    /**
+     * The standard handling ({@code id_token} kept as an extra); an identity without an external user id takes the
+     * {@code sub} claim of the {@code id_token}, Google's stable account id. The token's signature is NOT checked
+     * (it came straight from Google's token endpoint over TLS, the one case where OpenID Connect Core §3.1.3.7
+     * allows that); the value is a label for the host application, not proof of anything.
+     */
+    @Override
+    protected Identity toIdentity(Identity previous, TokenResponse response, Instant requestStart) {
+        Identity identity = super.toIdentity(previous, response, requestStart);
+        if (identity.externalUserId().isPresent()) {
+            return identity;
+        }
+        return response.field(ID_TOKEN_EXTRA).flatMap(IdTokens::subject)
+                .map(sub -> identity.toBuilder().externalUserId(sub).build())
+                .orElse(identity);
+    }
+
     @Override
     protected RefreshException mapError(ErrorResponse e) {
         RefreshException mapped = super.mapError(e);
@@ -119,6 +163,8 @@ public final class GoogleProvider extends OAuth2Provider {
                 .providerKey(DEFAULT_PROVIDER_KEY)
                 .tokenUrl(TOKEN_URL)
                 .revocationUrl(REVOCATION_URL)
+                .authorizationUrl(AUTHORIZATION_URL)
+                .scopes(DEFAULT_SCOPES)
                 .clientAuthentication(ClientAuthentication.CLIENT_SECRET_POST);
 
         private Builder() {
@@ -145,6 +191,21 @@ public final class GoogleProvider extends OAuth2Provider {
         /** Default {@value GoogleProvider#TOKEN_URL}; https except on loopback (for tests). */
         public Builder tokenUrl(String tokenUrl) {
             settings.tokenUrl(tokenUrl);
+            return this;
+        }
+
+        /** Default {@value GoogleProvider#AUTHORIZATION_URL}; https except on loopback (for tests). */
+        public Builder authorizationUrl(String authorizationUrl) {
+            settings.authorizationUrl(authorizationUrl);
+            return this;
+        }
+
+        /**
+         * The scopes an authorization asks for unless the flow names others; default {@link #DEFAULT_SCOPES}.
+         * E.g. {@code openid}, {@code email}, {@code https://www.googleapis.com/auth/drive.readonly}.
+         */
+        public Builder scopes(String... scopes) {
+            settings.scopes(List.of(scopes));
             return this;
         }
 

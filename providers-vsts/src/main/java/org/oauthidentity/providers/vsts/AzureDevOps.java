@@ -1,6 +1,7 @@
 package org.oauthidentity.providers.vsts;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
@@ -14,6 +15,12 @@ import org.oauthidentity.oauth2.OAuth2Settings;
  * endpoints: legacy Azure DevOps OAuth ({@link #legacy()}) or Microsoft Entra ID ({@link #entra(String)}),
  * so that a service can move its users from one to the other without changing library.
  *
+ * <p>Both providers are also {@link org.oauthidentity.authorize.AuthorizationCodeProvider}s for
+ * {@link org.oauthidentity.authorize.AuthorizationFlow}, which links accounts: legacy with
+ * {@code response_type=Assertion}, no PKCE, and the code redeemed as a jwt-bearer {@code assertion}; Entra
+ * with the standard code flow, PKCE (S256), {@code response_mode=query} and {@code offline_access} always asked
+ * for (without it Entra issues no refresh token).
+ *
  * <p>The providers built here are immutable and thread-safe, and never touch a store. Both endpoints rotate
  * refresh tokens: every successful refresh returns a new refresh token that replaces the old one, so the
  * result must be persisted before it is used (the {@code IdentityRefresher} does that). Neither endpoint
@@ -24,6 +31,8 @@ import org.oauthidentity.oauth2.OAuth2Settings;
 public final class AzureDevOps {
     /** The legacy Azure DevOps OAuth token endpoint. */
     public static final String LEGACY_TOKEN_URL = "https://app.vssps.visualstudio.com/oauth2/token";
+    /** The legacy Azure DevOps OAuth authorization endpoint. */
+    public static final String LEGACY_AUTHORIZATION_URL = "https://app.vssps.visualstudio.com/oauth2/authorize";
     /** The Entra ID authority host of the public cloud. */
     public static final String ENTRA_AUTHORITY_HOST = "https://login.microsoftonline.com";
     /** The application id of the Azure DevOps resource in Entra ID. */
@@ -54,15 +63,23 @@ public final class AzureDevOps {
         return new EntraBuilder(tenant);
     }
 
+    /** A space-separated scope as a list; none for null. */
+    static List<String> splitScope(String scope) {
+        return scope == null || scope.isBlank() ? List.of() : List.of(scope.trim().split("\\s+"));
+    }
+
     /** Builds the legacy Azure DevOps provider. Not thread-safe; build on one thread. */
     public static final class LegacyBuilder {
         private final OAuth2Settings.Builder settings = OAuth2Settings.builder()
                 .providerKey(LEGACY_KEY)
                 .tokenUrl(LEGACY_TOKEN_URL)
+                .authorizationUrl(LEGACY_AUTHORIZATION_URL)
                 // The client proves itself with a client assertion in the form, never with Basic.
                 .clientAuthentication(ClientAuthentication.NONE);
         private String clientSecret;
         private String redirectUri;
+        private String appId;
+        private String scope;
 
         private LegacyBuilder() {
         }
@@ -79,9 +96,33 @@ public final class AzureDevOps {
             return this;
         }
 
+        /**
+         * The app registration's "App ID", sent as {@code client_id} to the authorization endpoint. Needed only to
+         * link accounts with {@code AuthorizationFlow}; refreshes do without it.
+         */
+        public LegacyBuilder appId(String appId) {
+            this.appId = appId;
+            return this;
+        }
+
+        /**
+         * The scopes an authorization asks for unless the flow names others, space-separated, e.g.
+         * {@code vso.code vso.project}: exactly the scopes registered for the app (Azure DevOps refuses others).
+         */
+        public LegacyBuilder scope(String scope) {
+            this.scope = scope;
+            return this;
+        }
+
         /** Replaces {@link #LEGACY_TOKEN_URL} (tests on loopback, an egress proxy); must be https except on loopback. */
         public LegacyBuilder tokenUrl(String tokenUrl) {
             settings.tokenUrl(tokenUrl);
+            return this;
+        }
+
+        /** Replaces {@link #LEGACY_AUTHORIZATION_URL} (tests on loopback); must be https except on loopback. */
+        public LegacyBuilder authorizationUrl(String authorizationUrl) {
+            settings.authorizationUrl(authorizationUrl);
             return this;
         }
 
@@ -107,7 +148,10 @@ public final class AzureDevOps {
             return this;
         }
 
-        /** @throws IllegalArgumentException if the secret or redirect URI is missing, or the token URL is insecure */
+        /**
+         * @throws IllegalArgumentException if the secret or redirect URI is missing, or the token or authorization
+         *     URL is insecure
+         */
         public OAuth2Provider build() {
             if (clientSecret == null || clientSecret.isBlank()) {
                 throw new IllegalArgumentException("clientSecret is required: the Client Secret of the Azure DevOps"
@@ -121,7 +165,15 @@ public final class AzureDevOps {
                 throw new IllegalArgumentException("redirectUri must be the absolute http(s) callback URL registered"
                         + " for the app: " + redirectUri);
             }
-            return new LegacyAzureDevOpsProvider(settings.clientSecret(clientSecret).build(), redirectUri);
+            if (appId != null && appId.isBlank()) {
+                throw new IllegalArgumentException("appId must not be blank: the App ID of the Azure DevOps app"
+                        + " registration, or leave it unset when this provider only refreshes");
+            }
+            return new LegacyAzureDevOpsProvider(settings
+                    .clientId(appId)
+                    .clientSecret(clientSecret)
+                    .scopes(splitScope(scope))
+                    .build(), redirectUri);
         }
     }
 
@@ -160,7 +212,8 @@ public final class AzureDevOps {
 
         /**
          * Replaces {@link #ENTRA_AUTHORITY_HOST}: a national cloud ({@code https://login.microsoftonline.us}) or a
-         * loopback server in tests. The token URL is {@code <host>/<tenant>/oauth2/v2.0/token}.
+         * loopback server in tests. The token URL is {@code <host>/<tenant>/oauth2/v2.0/token}, the authorization
+         * URL {@code <host>/<tenant>/oauth2/v2.0/authorize}.
          */
         public EntraBuilder authorityHost(String authorityHost) {
             this.authorityHost = authorityHost;
@@ -206,15 +259,16 @@ public final class AzureDevOps {
             if (scope == null || scope.isBlank()) {
                 throw new IllegalArgumentException("scope is required, e.g. " + DEFAULT_ENTRA_SCOPE);
             }
-            HttpUrl tokenUrl = Endpoints.requireSecure(authorityHost, "Entra authority host").newBuilder()
+            HttpUrl tenantUrl = Endpoints.requireSecure(authorityHost, "Entra authority host").newBuilder()
                     .addPathSegment(tenant)
-                    .addPathSegments("oauth2/v2.0/token")
                     .query(null)
                     .build();
             return new EntraAzureDevOpsProvider(settings
-                    .tokenUrl(tokenUrl.toString())
+                    .tokenUrl(tenantUrl.newBuilder().addPathSegments("oauth2/v2.0/token").build().toString())
+                    .authorizationUrl(tenantUrl.newBuilder().addPathSegments("oauth2/v2.0/authorize").build().toString())
                     .clientId(clientId)
                     .clientSecret(clientSecret)
+                    .scopes(splitScope(scope))
                     .build(), scope.trim());
         }
     }

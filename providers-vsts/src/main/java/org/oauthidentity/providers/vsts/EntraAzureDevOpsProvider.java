@@ -1,5 +1,7 @@
 package org.oauthidentity.providers.vsts;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -9,6 +11,8 @@ import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
+import org.oauthidentity.authorize.AuthorizationRequest;
+import org.oauthidentity.authorize.CodeExchange;
 import org.oauthidentity.oauth2.ErrorResponse;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
@@ -17,9 +21,14 @@ import org.oauthidentity.oauth2.OAuth2Settings;
  * Azure DevOps through Microsoft Entra ID (v2.0 endpoint): a standard refresh with the client credentials in
  * the form and a {@code scope} for the Azure DevOps resource. Entra explains each refusal with an
  * {@code AADSTS} code, which is kept as the exception's subtype. Thread-safe.
+ *
+ * <p>Linking an account is the standard code flow with PKCE (S256), {@code response_mode=query}, and the scope
+ * repeated at the exchange; {@value #OFFLINE_ACCESS} is added to any scope that lacks it, since without it
+ * Entra issues no refresh token and the identity could never be refreshed.
  */
 final class EntraAzureDevOpsProvider extends OAuth2Provider {
     private static final Pattern AADSTS = Pattern.compile("AADSTS\\d{4,9}");
+    static final String OFFLINE_ACCESS = "offline_access";
 
     private final String scope;
 
@@ -33,6 +42,32 @@ final class EntraAzureDevOpsProvider extends OAuth2Provider {
         Map<String, String> form = super.refreshParameters(identity, refreshToken);
         form.put("scope", scope);
         return form;
+    }
+
+    /** The standard query with {@code response_mode=query} and {@value #OFFLINE_ACCESS} in the scope. */
+    @Override
+    protected Map<String, String> authorizationParameters(AuthorizationRequest request) {
+        Map<String, String> query = super.authorizationParameters(request);
+        query.put("response_mode", "query");
+        query.put("scope", withOfflineAccess(request.scopes()));
+        return query;
+    }
+
+    /** The standard form with the scope of the authorization (Entra's v2.0 endpoint expects it here too). */
+    @Override
+    protected Map<String, String> codeExchangeParameters(CodeExchange exchange) throws RefreshException {
+        Map<String, String> form = super.codeExchangeParameters(exchange);
+        form.put("scope", withOfflineAccess(exchange.scopes()));
+        return form;
+    }
+
+    /** The requested scopes (this provider's when none), space-separated, with {@value #OFFLINE_ACCESS}. */
+    private String withOfflineAccess(List<String> requested) {
+        List<String> scopes = new ArrayList<>(requested.isEmpty() ? settings.scopes() : requested);
+        if (!scopes.contains(OFFLINE_ACCESS)) {
+            scopes.add(OFFLINE_ACCESS);
+        }
+        return String.join(" ", scopes);
     }
 
     /**

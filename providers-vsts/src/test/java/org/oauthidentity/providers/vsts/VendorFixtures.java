@@ -5,10 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
+import okhttp3.HttpUrl;
 import org.oauthidentity.Identity;
 
 /**
@@ -113,6 +115,17 @@ final class VendorFixtures {
                     URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8)));
         }
         return fields;
+    }
+
+    /** The query parameters of a URL, in order; a parameter sent twice fails the test. */
+    static Map<String, String> query(HttpUrl url) {
+        Map<String, String> query = new LinkedHashMap<>();
+        for (int i = 0; i < url.querySize(); i++) {
+            if (query.put(url.queryParameterName(i), url.queryParameterValue(i)) != null) {
+                throw new AssertionError("query parameter sent twice: " + url.queryParameterName(i));
+            }
+        }
+        return query;
     }
 
     static Map.Entry<String, String> field(String name, String value) {
