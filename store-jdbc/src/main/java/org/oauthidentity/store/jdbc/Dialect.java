@@ -41,6 +41,16 @@ public enum Dialect {
                 + "': JdbcIdentityStore speaks PostgreSQL and H2");
     }
 
+    /** A query with one parameter, a table name, answering one row whose boolean says if it is visible. */
+    String tableExistsSql() {
+        if (this == POSTGRESQL) {
+            // Honours search_path, and never fails (a failed probe would log an error on the server).
+            return "SELECT to_regclass(?) IS NOT NULL";
+        }
+        return "SELECT COUNT(*) > 0 FROM INFORMATION_SCHEMA.TABLES"
+                + " WHERE TABLE_SCHEMA = CURRENT_SCHEMA AND TABLE_NAME = UPPER(?)";
+    }
+
     /** A data-change statement that answers the changed rows, as they are after the change. */
     String returning(String dml, String columns) {
         if (this == POSTGRESQL) {

@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -47,7 +49,7 @@ final class Schema {
 
     /** Runs {@code script} unless {@code table} exists already. */
     static void createIfMissing(DataSource dataSource, Dialect dialect, String script, String table) {
-        if (exists(dataSource, table)) {
+        if (exists(dataSource, dialect, table)) {
             return;
         }
         try (Connection connection = dataSource.getConnection()) {
@@ -62,25 +64,18 @@ final class Schema {
             }
         } catch (SQLException e) {
             // Another instance may have created it at the same moment (PostgreSQL can then report a duplicate).
-            if (!exists(dataSource, table)) {
+            if (!exists(dataSource, dialect, table)) {
                 throw Transactions.failure("could not create table " + table, e, List.of());
             }
         }
     }
 
-    private static boolean exists(DataSource dataSource, String table) {
+    private static boolean exists(DataSource dataSource, Dialect dialect, String table) {
         try (Connection connection = dataSource.getConnection();
-                Statement statement = connection.createStatement()) {
-            boolean autoCommit = connection.getAutoCommit();
-            try {
-                statement.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
-                return true;
-            } catch (SQLException e) {
-                return false;
-            } finally {
-                if (!autoCommit) {
-                    connection.rollback();
-                }
+                PreparedStatement query = connection.prepareStatement(dialect.tableExistsSql())) {
+            query.setString(1, table);
+            try (ResultSet rs = query.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
             }
         } catch (SQLException e) {
             throw Transactions.failure("could not look for table " + table, e, List.of());

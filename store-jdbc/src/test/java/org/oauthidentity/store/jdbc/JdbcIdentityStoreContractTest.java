@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -15,10 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.oauthidentity.Identity;
@@ -28,79 +23,13 @@ import org.oauthidentity.IdentityStoreException;
 import org.oauthidentity.LeaseTimeoutException;
 import org.oauthidentity.VerificationStatus;
 import org.oauthidentity.VersionConflictException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * The {@link org.oauthidentity.IdentityStore} contract (the one core's InMemoryIdentityStore keeps), the lease,
  * claims, encryption and error hygiene of {@link JdbcIdentityStore}, run by one subclass per real database.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class JdbcIdentityStoreContractTest {
-    static final Duration TTL = Duration.ofSeconds(30);
-
-    TestDatabase db;
-    TestClock clock;
-    JdbcIdentityStore store;
-    ExecutorService threads;
-
-    abstract TestDatabase newDatabase();
-
-    @BeforeAll
-    void startDatabase() {
-        db = newDatabase();
-    }
-
-    @AfterAll
-    void closeDatabase() {
-        db.close();
-    }
-
-    @BeforeEach
-    void emptyTable() {
-        clock = TestClock.atSystemTime();
-        store = newStore().build();
-        db.execute("DELETE FROM oauth_identity");
-        threads = Executors.newCachedThreadPool();
-    }
-
-    @AfterEach
-    void stopThreads() {
-        threads.shutdownNow();
-    }
-
-    JdbcIdentityStore.Builder newStore() {
-        return JdbcIdentityStore.builder(db.pool).clock(clock).leaseTtl(TTL).createSchemaIfMissing();
-    }
-
-    /** A realistic identity: long random tokens, so a leak of any piece of one is detectable. */
-    Identity identity(String id) {
-        return Identity.builder()
-                .id(id)
-                .providerKey("gitlab")
-                .externalUserId("ext-" + id)
-                .accessToken("at-" + id + "-" + random(40))
-                .refreshToken("rt-" + id + "-" + random(40))
-                .tokenType("Bearer")
-                .expiresAt(clock.instant().plus(Duration.ofMinutes(30)).plusNanos(123))
-                .scopes(List.of("read_api", "openid", "email"))
-                .extra("id_token", "idt-" + random(40))
-                .extra("created_at", "1700000000")
-                .build();
-    }
-
-    static String random(int length) {
-        StringBuilder s = new StringBuilder(length);
-        String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-        for (int i = 0; i < length; i++) {
-            s.append(alphabet.charAt(ThreadLocalRandom.current().nextInt(alphabet.length())));
-        }
-        return s.toString();
-    }
+abstract class JdbcIdentityStoreContractTest extends StoreTestSupport {
 
     // ---- create, find, save, delete --------------------------------------------------------------------------
 
@@ -579,21 +508,5 @@ abstract class JdbcIdentityStoreContractTest {
         assertThat(text).contains("alice");
         assertNoPieceOf(text, alice.accessToken(), alice.refreshToken().get(), alice.extra("id_token").get());
         lease.close();
-    }
-
-    static String stackTrace(Throwable t) {
-        StringWriter out = new StringWriter();
-        t.printStackTrace(new PrintWriter(out));
-        return out.toString();
-    }
-
-    /** Fails if {@code text} holds any 8-character piece of any secret (a cut-off echo counts too). */
-    static void assertNoPieceOf(String text, String... secrets) {
-        for (String secret : secrets) {
-            for (int i = 0; i + 8 <= secret.length(); i++) {
-                String piece = secret.substring(i, i + 8);
-                assertThat(text).as("text must not contain a piece of a credential").doesNotContain(piece);
-            }
-        }
     }
 }

@@ -9,6 +9,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.h2.tools.Server;
 
@@ -126,6 +128,22 @@ final class TestDatabase implements AutoCloseable {
             }
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getObject(1) : null;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A timestamp column of the first row of a query, as an instant, or null. */
+    Instant queryInstant(String sql, Object... parameters) {
+        try (Connection c = DriverManager.getConnection(url, user, password);
+                PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                ps.setObject(i + 1, parameters[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                OffsetDateTime value = rs.next() ? rs.getObject(1, OffsetDateTime.class) : null;
+                return value == null ? null : value.toInstant();
             }
         } catch (SQLException e) {
             throw new IllegalStateException(e);
