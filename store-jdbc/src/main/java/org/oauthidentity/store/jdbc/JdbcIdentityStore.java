@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * random id per lease) and {@code lease_expires_at}. Taking a free or expired lease is one conditional
  * {@code UPDATE}; {@link RefreshLease#saveAndRelease} saves and clears it in one statement; so a refresh
  * under the lease costs two round trips. Threads of one process queue in memory and only the first polls
- * the database. A holder that dies keeps the lease until {@code lease_expires_at}, then anyone may take it.
+ * the database. A holder that dies (or hangs, or never closes its lease) keeps it until
+ * {@code lease_expires_at}, then anyone, in any process, may take it.
  * Lease times come from the injected {@link Clock}: instances' clocks must agree to well within the lease
  * TTL (NTP does), and the TTL must exceed the slowest refresh (HTTP timeouts times retry attempts).
  *
@@ -79,7 +80,7 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final Rows rows;
     private final boolean encrypted;
     private final LeasePause pause;
-    private final LocalLeases localLeases = new LocalLeases();
+    private final LocalLeases localLeases;
 
     private final String findSql;
     private final String versionSql;
@@ -101,6 +102,7 @@ public final class JdbcIdentityStore implements IdentityStore {
         this.rows = new Rows(b.cipher);
         this.encrypted = b.cipher != null;
         this.pause = b.pause;
+        this.localLeases = new LocalLeases(b.clock);
 
         findSql = "SELECT " + Rows.COLUMNS + " FROM " + TABLE + " WHERE id = ?";
         versionSql = "SELECT version FROM " + TABLE + " WHERE id = ?";
@@ -280,19 +282,20 @@ public final class JdbcIdentityStore implements IdentityStore {
      *
      * <p>{@code maxWait} is real (monotonic) time; the lease's own expiry is on the injected clock. Waiting
      * threads of this process queue in memory; the one at the head polls the database with a short backoff
-     * (5 ms growing to 100 ms).
+     * (5 ms growing to 100 ms). A holder in this process whose lease has run out on the clock no longer holds
+     * the queue up either.
      */
     @Override
     public RefreshLease acquireRefreshLease(String id, Duration maxWait) {
         Objects.requireNonNull(id, "id");
         long deadline = deadline(maxWait);
-        LocalLeases.Gate gate;
+        LocalLeases.Pass pass;
         try {
-            gate = localLeases.enter(id, deadline - System.nanoTime());
+            pass = localLeases.enter(id, deadline);
         } catch (InterruptedException e) {
             throw interrupted(id, e);
         }
-        if (gate == null) {
+        if (pass == null) {
             if (!exists(id)) {
                 throw new IdentityNotFoundException(id);
             }
@@ -301,9 +304,12 @@ public final class JdbcIdentityStore implements IdentityStore {
         try {
             String owner = UUID.randomUUID().toString();
             for (int attempt = 0; ; attempt++) {
-                Optional<Identity> granted = tryAcquire(id, owner);
+                Instant now = clock.instant();
+                Instant until = now.plus(leaseTtl);
+                Optional<Identity> granted = tryAcquire(id, owner, now, until);
                 if (granted.isPresent()) {
-                    return new Lease(granted.get(), owner, gate);
+                    localLeases.granted(pass, until);
+                    return new Lease(granted.get(), owner, pass);
                 }
                 long remaining = deadline - System.nanoTime();
                 if ((attempt == 0 || remaining <= 0) && !exists(id)) {
@@ -315,10 +321,10 @@ public final class JdbcIdentityStore implements IdentityStore {
                 pause.pause(Math.min(remaining, backoff(attempt)));
             }
         } catch (InterruptedException e) {
-            localLeases.exit(gate);
+            localLeases.exit(pass);
             throw interrupted(id, e);
         } catch (RuntimeException e) {
-            localLeases.exit(gate);
+            localLeases.exit(pass);
             throw e;
         }
     }
@@ -336,12 +342,11 @@ public final class JdbcIdentityStore implements IdentityStore {
 
     // ---- statements -------------------------------------------------------------------------------------------
 
-    private Optional<Identity> tryAcquire(String id, String owner) {
-        Instant now = clock.instant();
+    private Optional<Identity> tryAcquire(String id, String owner, Instant now, Instant until) {
         return transactions.run("could not take the refresh lease of identity " + id, List.of(), c -> {
             try (PreparedStatement ps = c.prepareStatement(acquireSql)) {
                 ps.setString(1, owner);
-                Rows.setTimestamp(ps, 2, now.plus(leaseTtl));
+                Rows.setTimestamp(ps, 2, until);
                 ps.setString(3, id);
                 Rows.setTimestamp(ps, 4, now);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -491,13 +496,13 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final class Lease implements RefreshLease {
         private final Identity identity;
         private final String owner;
-        private final LocalLeases.Gate gate;
+        private final LocalLeases.Pass pass;
         private final AtomicBoolean released = new AtomicBoolean();
 
-        Lease(Identity identity, String owner, LocalLeases.Gate gate) {
+        Lease(Identity identity, String owner, LocalLeases.Pass pass) {
             this.identity = identity;
             this.owner = owner;
-            this.gate = gate;
+            this.pass = pass;
         }
 
         @Override
@@ -522,7 +527,7 @@ public final class JdbcIdentityStore implements IdentityStore {
                 releaseQuietly();
                 throw e;
             } finally {
-                localLeases.exit(gate);
+                localLeases.exit(pass);
             }
         }
 
@@ -532,7 +537,7 @@ public final class JdbcIdentityStore implements IdentityStore {
                 try {
                     releaseQuietly();
                 } finally {
-                    localLeases.exit(gate);
+                    localLeases.exit(pass);
                 }
             }
         }

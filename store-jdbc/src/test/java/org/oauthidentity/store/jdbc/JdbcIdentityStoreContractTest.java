@@ -385,6 +385,30 @@ abstract class JdbcIdentityStoreContractTest extends StoreTestSupport {
     }
 
     @Test
+    void aLeakedLeaseInTheSameProcessHoldsUpItsOwnThreadsOnlyUntilTheClockPassesIt() throws Exception {
+        store.create(identity("alice"));
+        RefreshLease leaked = store.acquireRefreshLease("alice", Duration.ZERO);
+        Future<RefreshLease> queued = threads.submit(() -> store.acquireRefreshLease("alice", Duration.ofSeconds(60)));
+
+        clock.advance(TTL.minusMillis(1));
+        assertThatThrownBy(() -> store.acquireRefreshLease("alice", Duration.ZERO))
+                .isInstanceOf(LeaseTimeoutException.class);
+        assertThat(queued).isNotDone();
+        clock.advance(Duration.ofMillis(2));
+
+        try (RefreshLease next = queued.get(30, TimeUnit.SECONDS)) {
+            assertThat(next.identity().version()).isEqualTo(1);
+            assertThatThrownBy(() -> store.acquireRefreshLease("alice", Duration.ZERO))
+                    .isInstanceOf(LeaseTimeoutException.class);
+            leaked.close(); // late: leaves the new holder's lease alone
+            assertThatThrownBy(() -> newStore().build().acquireRefreshLease("alice", Duration.ZERO))
+                    .isInstanceOf(LeaseTimeoutException.class);
+        }
+        store.acquireRefreshLease("alice", Duration.ZERO).close();
+        assertThat(store.localLeasesInUse()).isZero();
+    }
+
+    @Test
     void leasesAreExclusiveAcrossManyThreadsAndStores() throws Exception {
         store.create(identity("alice"));
         List<JdbcIdentityStore> stores = new ArrayList<>();
