@@ -142,14 +142,17 @@ public final class JdbcIdentityStore implements IdentityStore {
         claimableSql = "SELECT 1 FROM " + TABLE + " WHERE " + CLAIMABLE + " FETCH FIRST 1 ROW ONLY";
     }
 
+    /** A builder over the user's connection pool; the store borrows a connection per operation and returns it. */
     public static Builder builder(DataSource dataSource) {
         return new Builder(dataSource);
     }
 
+    /** The database this store speaks to, as set or detected. */
     public Dialect dialect() {
         return dialect;
     }
 
+    /** How long a refresh lease lasts when its holder neither saves nor releases it. */
     public Duration leaseTtl() {
         return leaseTtl;
     }
