@@ -1,0 +1,62 @@
+package org.oauthidentity.store.jdbc;
+
+import java.sql.DatabaseMetaData;
+import java.sql.SQLException;
+import java.util.Locale;
+
+/**
+ * The databases {@link JdbcIdentityStore} speaks. Detected from {@link DatabaseMetaData#getDatabaseProductName()}
+ * unless set on the builder.
+ */
+public enum Dialect {
+    /** PostgreSQL 12 or later: the production target for fleets. */
+    POSTGRESQL("postgresql"),
+    /** H2 2.x: the embedded default for a single instance, demos and tests. */
+    H2("h2");
+
+    private final String folder;
+
+    Dialect(String folder) {
+        this.folder = folder;
+    }
+
+    /**
+     * Classpath folder of this dialect's versioned schema scripts ({@code V1__oauth_identity.sql}, ...), for
+     * a migration tool such as Flyway ({@code classpath:org/oauthidentity/store/jdbc/postgresql}).
+     */
+    public String schemaLocation() {
+        return "org/oauthidentity/store/jdbc/" + folder;
+    }
+
+    static Dialect detect(DatabaseMetaData metaData) throws SQLException {
+        String product = metaData.getDatabaseProductName();
+        String name = product == null ? "" : product.toLowerCase(Locale.ROOT);
+        if (name.contains("postgresql")) {
+            return POSTGRESQL;
+        }
+        if (name.equals("h2")) {
+            return H2;
+        }
+        throw new IllegalArgumentException("unsupported database '" + product
+                + "': JdbcIdentityStore speaks PostgreSQL and H2");
+    }
+
+    /** A query with one parameter, a table name, answering one row whose boolean says if it is visible. */
+    String tableExistsSql() {
+        if (this == POSTGRESQL) {
+            // Honours search_path, and never fails (a failed probe would log an error on the server).
+            return "SELECT to_regclass(?) IS NOT NULL";
+        }
+        return "SELECT COUNT(*) > 0 FROM INFORMATION_SCHEMA.TABLES"
+                + " WHERE TABLE_SCHEMA = CURRENT_SCHEMA AND TABLE_NAME = UPPER(?)";
+    }
+
+    /** A data-change statement that answers the changed rows, as they are after the change. */
+    String returning(String dml, String columns) {
+        if (this == POSTGRESQL) {
+            return dml + " RETURNING " + columns;
+        }
+        // H2 has no RETURNING; its data change delta table is the same thing.
+        return "SELECT " + columns + " FROM FINAL TABLE (" + dml + ")";
+    }
+}

@@ -1,0 +1,658 @@
+package org.oauthidentity.store.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
+import org.oauthidentity.Identity;
+import org.oauthidentity.IdentityNotFoundException;
+import org.oauthidentity.IdentityStore;
+import org.oauthidentity.IdentityStoreException;
+import org.oauthidentity.LeaseTimeoutException;
+import org.oauthidentity.VerificationStatus;
+import org.oauthidentity.VersionConflictException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link IdentityStore} in a SQL database over plain JDBC: PostgreSQL for a fleet of instances, H2 for one
+ * embedded instance. One row per identity in the table {@code oauth_identity} (see the module README, or
+ * {@link Dialect#schemaLocation()} for the versioned scripts).
+ *
+ * <p><b>Guarantees.</b> Thread-safe, and safe across processes sharing the database: every write is one SQL
+ * statement, so it is applied whole or not at all, and no operation holds a transaction open between calls.
+ * {@link #save} is a compare-and-set on {@code version} ({@code UPDATE ... WHERE id = ? AND version = ?}); a
+ * lost race is a {@link VersionConflictException}, never an overwrite. The validation bookkeeping
+ * ({@code last_verified_at}, {@code status}) is written only by {@link #claimUnverified} and
+ * {@link #recordVerification}, which never move the version. Database failures are
+ * {@link IdentityStoreException}s whose messages name identity ids only; a driver message that echoes a
+ * credential is withheld from the cause.
+ *
+ * <p><b>Refresh leases</b> ({@link #acquireRefreshLease}) are two columns of the row: {@code lease_owner} (a
+ * random id per lease) and {@code lease_expires_at}. Taking a free or expired lease is one conditional
+ * {@code UPDATE}; {@link RefreshLease#saveAndRelease} saves and clears it in one statement; so a refresh
+ * under the lease costs two round trips. Threads of one process queue in memory and only the first polls
+ * the database. A holder that dies (or hangs, or never closes its lease) keeps it until
+ * {@code lease_expires_at}, then anyone, in any process, may take it.
+ * Lease times come from the injected {@link Clock}: instances' clocks must agree to well within the lease
+ * TTL (NTP does), and the TTL must exceed the slowest refresh (HTTP timeouts times retry attempts).
+ *
+ * <p><b>Sweep claims</b> ({@link #claimUnverified}) set {@code last_verified_at} on a page of rows in one
+ * statement; on PostgreSQL the page is chosen with {@code FOR UPDATE SKIP LOCKED}, so passes on several
+ * instances take disjoint pages without waiting for each other.
+ *
+ * <p>Tokens are stored as they are unless a {@link TokenCipher} is set. Timestamps are stored to the
+ * microsecond. The store never creates tables unless asked ({@link Builder#createSchemaIfMissing()}).
+ */
+public final class JdbcIdentityStore implements IdentityStore {
+    /** How long a refresh lease lasts when its holder neither saves nor releases it. */
+    public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(60);
+
+    static final String TABLE = "oauth_identity";
+    static final String SCHEMA_SCRIPT = "V1__oauth_identity.sql";
+
+    private static final Logger log = LoggerFactory.getLogger(JdbcIdentityStore.class);
+    private static final long MIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final String WRITTEN = "version, last_verified_at, status, lease_owner";
+    private static final String SET_CREDENTIALS = "provider_key = ?, external_user_id = ?, access_token = ?,"
+            + " refresh_token = ?, token_type = ?, expires_at = ?, scopes = ?, extras = ?,"
+            + " version = version + 1, updated_at = ?";
+    private static final String UNIQUE_VIOLATION = "23505";
+    private static final String CLAIMABLE = "(last_verified_at IS NULL OR last_verified_at < ?)";
+
+    private final Transactions transactions;
+    private final Dialect dialect;
+    private final Clock clock;
+    private final Duration leaseTtl;
+    private final Rows rows;
+    private final boolean encrypted;
+    private final LeasePause pause;
+    private final LocalLeases localLeases;
+
+    private final String findSql;
+    private final String versionSql;
+    private final String insertSql;
+    private final String saveSql;
+    private final String saveAndReleaseSql;
+    private final String deleteSql;
+    private final String claimSql;
+    private final String claimableSql;
+    private final String recordSql;
+    private final String acquireSql;
+    private final String releaseSql;
+
+    private JdbcIdentityStore(Builder b, Dialect dialect) {
+        this.transactions = new Transactions(b.dataSource, dialect == Dialect.H2);
+        this.dialect = dialect;
+        this.clock = b.clock;
+        this.leaseTtl = b.leaseTtl;
+        this.rows = new Rows(b.cipher);
+        this.encrypted = b.cipher != null;
+        this.pause = b.pause;
+        this.localLeases = new LocalLeases(b.clock);
+
+        findSql = "SELECT " + Rows.COLUMNS + " FROM " + TABLE + " WHERE id = ?";
+        versionSql = "SELECT version FROM " + TABLE + " WHERE id = ?";
+        insertSql = dialect.returning("INSERT INTO " + TABLE + " (id, provider_key, external_user_id, access_token,"
+                + " refresh_token, token_type, expires_at, scopes, extras, last_verified_at, status, version,"
+                + " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)", WRITTEN);
+        saveSql = dialect.returning("UPDATE " + TABLE + " SET " + SET_CREDENTIALS
+                + " WHERE id = ? AND version = ?", WRITTEN);
+        // Saves whenever the version still matches, and clears the lease only if it is still this holder's:
+        // a lease that ran out mid-refresh must not cost the (possibly rotated) tokens the vendor just issued.
+        saveAndReleaseSql = dialect.returning("UPDATE " + TABLE + " SET " + SET_CREDENTIALS
+                + ", lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END"
+                + ", lease_expires_at = CASE WHEN lease_owner = ? THEN NULL ELSE lease_expires_at END"
+                + " WHERE id = ? AND version = ?", WRITTEN);
+        deleteSql = "DELETE FROM " + TABLE + " WHERE id = ?";
+        recordSql = "UPDATE " + TABLE + " SET status = ?, last_verified_at = ? WHERE id = ?";
+        acquireSql = dialect.returning("UPDATE " + TABLE + " SET lease_owner = ?, lease_expires_at = ?"
+                + " WHERE id = ? AND (lease_expires_at IS NULL OR lease_expires_at < ?)", Rows.COLUMNS);
+        releaseSql = "UPDATE " + TABLE + " SET lease_owner = NULL, lease_expires_at = NULL"
+                + " WHERE id = ? AND lease_owner = ?";
+        // The page is picked by id and the claim condition is checked again on the locked row, so a row another
+        // claimer took meanwhile drops out.
+        if (dialect == Dialect.POSTGRESQL) {
+            // Materialized, so the page is chosen once: as a plain "id IN (subquery)" the planner may run the
+            // LIMIT subquery again and claim more than the page. SKIP LOCKED passes over other claimers' rows.
+            claimSql = "WITH page AS MATERIALIZED (SELECT id AS claimed_id FROM " + TABLE + " WHERE " + CLAIMABLE
+                    + " ORDER BY last_verified_at NULLS FIRST, id LIMIT ? FOR UPDATE SKIP LOCKED) "
+                    + dialect.returning("UPDATE " + TABLE + " SET last_verified_at = ? FROM page"
+                            + " WHERE id = page.claimed_id AND " + CLAIMABLE, Rows.COLUMNS);
+        } else {
+            // Not "UPDATE ... WHERE <claimable> FETCH FIRST n": H2 2.4 then trusts the index entry it scanned
+            // and hands a just-claimed row out twice (the concurrency tests catch that).
+            claimSql = dialect.returning("UPDATE " + TABLE + " SET last_verified_at = ? WHERE id IN (SELECT id FROM "
+                    + TABLE + " WHERE " + CLAIMABLE + " ORDER BY last_verified_at NULLS FIRST, id FETCH FIRST ? ROWS ONLY)"
+                    + " AND " + CLAIMABLE, Rows.COLUMNS);
+        }
+        claimableSql = "SELECT 1 FROM " + TABLE + " WHERE " + CLAIMABLE + " FETCH FIRST 1 ROW ONLY";
+    }
+
+    /** A builder over the user's connection pool; the store borrows a connection per operation and returns it. */
+    public static Builder builder(DataSource dataSource) {
+        return new Builder(dataSource);
+    }
+
+    /** The database this store speaks to, as set or detected. */
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    /** How long a refresh lease lasts when its holder neither saves nor releases it. */
+    public Duration leaseTtl() {
+        return leaseTtl;
+    }
+
+    @Override
+    public Optional<Identity> find(String id) {
+        Objects.requireNonNull(id, "id");
+        return transactions.run("could not read identity " + id, List.of(), c -> {
+            try (PreparedStatement ps = c.prepareStatement(findSql)) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rows.read(rs)) : Optional.<Identity>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Identity create(Identity identity) {
+        if (identity.version() != 0) {
+            throw new IllegalArgumentException("a new identity has version 0, not " + identity.version());
+        }
+        String id = identity.id();
+        Rows.Credentials stored = rows.credentials(identity);
+        Instant now = clock.instant();
+        try {
+            return transactions.run("could not create identity " + id, stored.secrets, c -> {
+                try (PreparedStatement ps = c.prepareStatement(insertSql)) {
+                    ps.setString(1, id);
+                    int next = bindCredentials(ps, 2, identity, stored);
+                    Rows.setTimestamp(ps, next++, identity.lastVerifiedAt().orElse(null));
+                    ps.setString(next++, identity.status().name());
+                    Rows.setTimestamp(ps, next++, now);
+                    Rows.setTimestamp(ps, next, now);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        return written(identity, rs);
+                    }
+                } catch (SQLException e) {
+                    if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                        throw new DuplicateKey(e);
+                    }
+                    throw e;
+                }
+            });
+        } catch (DuplicateKey e) {
+            // The primary key, or a unique index the user added: only the first is "exists already".
+            if (exists(id)) {
+                throw new IdentityStoreException("identity " + id + " exists already");
+            }
+            throw Transactions.failure("could not create identity " + id, e.violation, stored.secrets);
+        }
+    }
+
+    @Override
+    public Identity save(Identity identity) {
+        Rows.Credentials stored = rows.credentials(identity);
+        return transactions.run("could not save identity " + identity.id(), stored.secrets,
+                c -> update(c, identity, stored, null));
+    }
+
+    @Override
+    public boolean delete(String id) {
+        return transactions.run("could not delete identity " + id, List.of(), c -> {
+            try (PreparedStatement ps = c.prepareStatement(deleteSql)) {
+                ps.setString(1, id);
+                return ps.executeUpdate() > 0;
+            }
+        });
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One statement per call. On PostgreSQL concurrent callers skip each other's rows; on H2 a caller that
+     * raced another for the same rows may come back with a short page, and with an empty one only after a
+     * few attempts while claimable rows remain. Rows skipped this way are left for the next call or pass.
+     */
+    @Override
+    public List<Identity> claimUnverified(Instant cutoff, Instant now, int limit) {
+        Objects.requireNonNull(cutoff, "cutoff");
+        Objects.requireNonNull(now, "now");
+        if (limit <= 0) {
+            return List.of();
+        }
+        for (int attempt = 1; ; attempt++) {
+            List<Identity> claimed = transactions.run("could not claim unverified identities", List.of(), c -> {
+                try (PreparedStatement ps = c.prepareStatement(claimSql)) {
+                    if (dialect == Dialect.POSTGRESQL) {
+                        Rows.setTimestamp(ps, 1, cutoff);
+                        ps.setInt(2, limit);
+                        Rows.setTimestamp(ps, 3, now);
+                    } else {
+                        Rows.setTimestamp(ps, 1, now);
+                        Rows.setTimestamp(ps, 2, cutoff);
+                        ps.setInt(3, limit);
+                    }
+                    Rows.setTimestamp(ps, 4, cutoff);
+                    List<Identity> page = new ArrayList<>();
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            page.add(rows.read(rs));
+                        }
+                    }
+                    return page;
+                }
+            });
+            if (!claimed.isEmpty() || dialect == Dialect.POSTGRESQL || attempt >= 3 || !claimableLeft(cutoff)) {
+                return claimed;
+            }
+        }
+    }
+
+    @Override
+    public boolean recordVerification(String id, VerificationStatus status, Instant verifiedAt) {
+        Objects.requireNonNull(status, "status");
+        Objects.requireNonNull(verifiedAt, "verifiedAt");
+        return transactions.run("could not record the verification of identity " + id, List.of(), c -> {
+            try (PreparedStatement ps = c.prepareStatement(recordSql)) {
+                ps.setString(1, status.name());
+                Rows.setTimestamp(ps, 2, verifiedAt);
+                ps.setString(3, id);
+                return ps.executeUpdate() > 0;
+            }
+        });
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code maxWait} is real (monotonic) time; the lease's own expiry is on the injected clock. Waiting
+     * threads of this process queue in memory; the one at the head polls the database with a short backoff
+     * (5 ms growing to 100 ms). A holder in this process whose lease has run out on the clock no longer holds
+     * the queue up either.
+     */
+    @Override
+    public RefreshLease acquireRefreshLease(String id, Duration maxWait) {
+        Objects.requireNonNull(id, "id");
+        long deadline = deadline(maxWait);
+        LocalLeases.Pass pass;
+        try {
+            pass = localLeases.enter(id, deadline);
+        } catch (InterruptedException e) {
+            throw interrupted(id, e);
+        }
+        if (pass == null) {
+            if (!exists(id)) {
+                throw new IdentityNotFoundException(id);
+            }
+            throw new LeaseTimeoutException(id);
+        }
+        try {
+            String owner = UUID.randomUUID().toString();
+            for (int attempt = 0; ; attempt++) {
+                Instant now = clock.instant();
+                Instant until = now.plus(leaseTtl);
+                Optional<Identity> granted = tryAcquire(id, owner, now, until);
+                if (granted.isPresent()) {
+                    localLeases.granted(pass, until);
+                    return new Lease(granted.get(), owner, pass);
+                }
+                long remaining = deadline - System.nanoTime();
+                if ((attempt == 0 || remaining <= 0) && !exists(id)) {
+                    throw new IdentityNotFoundException(id);
+                }
+                if (remaining <= 0) {
+                    throw new LeaseTimeoutException(id);
+                }
+                pause.pause(Math.min(remaining, backoff(attempt)));
+            }
+        } catch (InterruptedException e) {
+            localLeases.exit(pass);
+            throw interrupted(id, e);
+        } catch (RuntimeException e) {
+            localLeases.exit(pass);
+            throw e;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "JdbcIdentityStore{dialect=" + dialect + ", table=" + TABLE + ", leaseTtl=" + leaseTtl
+                + ", tokensEncrypted=" + encrypted + '}';
+    }
+
+    /** Identities with a lease holder or waiter in this process (for tests). */
+    int localLeasesInUse() {
+        return localLeases.size();
+    }
+
+    // ---- statements -------------------------------------------------------------------------------------------
+
+    private Optional<Identity> tryAcquire(String id, String owner, Instant now, Instant until) {
+        return transactions.run("could not take the refresh lease of identity " + id, List.of(), c -> {
+            try (PreparedStatement ps = c.prepareStatement(acquireSql)) {
+                ps.setString(1, owner);
+                Rows.setTimestamp(ps, 2, until);
+                ps.setString(3, id);
+                Rows.setTimestamp(ps, 4, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rows.read(rs)) : Optional.<Identity>empty();
+                }
+            }
+        });
+    }
+
+    private Identity saveAndRelease(Identity refreshed, String owner) {
+        Rows.Credentials stored = rows.credentials(refreshed);
+        return transactions.run("could not save identity " + refreshed.id(), stored.secrets,
+                c -> update(c, refreshed, stored, owner));
+    }
+
+    private void release(String id, String owner) {
+        transactions.run("could not release the refresh lease of identity " + id, List.of(), c -> {
+            try (PreparedStatement ps = c.prepareStatement(releaseSql)) {
+                ps.setString(1, id);
+                ps.setString(2, owner);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** The compare-and-set of {@link #save}, also clearing the lease of {@code leaseOwner} when not null. */
+    private Identity update(Connection c, Identity identity, Rows.Credentials stored, String leaseOwner)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(leaseOwner == null ? saveSql : saveAndReleaseSql)) {
+            int next = bindCredentials(ps, 1, identity, stored);
+            Rows.setTimestamp(ps, next++, clock.instant());
+            if (leaseOwner != null) {
+                ps.setString(next++, leaseOwner);
+                ps.setString(next++, leaseOwner);
+            }
+            ps.setString(next++, identity.id());
+            ps.setLong(next, identity.version());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    String holder = rs.getString("lease_owner");
+                    if (leaseOwner != null && holder != null) {
+                        log.warn("identity {}: the refresh lease ran out before the refreshed tokens were saved "
+                                + "(lease TTL {}); another caller may have refreshed it too. Raise the lease TTL "
+                                + "above the slowest refresh.", identity.id(), leaseTtl);
+                    }
+                    return written(identity, rs);
+                }
+            }
+        }
+        throw missingOrMoved(c, identity);
+    }
+
+    private RuntimeException missingOrMoved(Connection c, Identity identity) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(versionSql)) {
+            ps.setString(1, identity.id());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next()
+                        ? new VersionConflictException(identity.id(), identity.version())
+                        : new IdentityNotFoundException(identity.id());
+            }
+        }
+    }
+
+    /**
+     * Binds the columns {@link #save} writes, provider_key through extras, from index {@code first}.
+     *
+     * @return the next free index
+     */
+    private static int bindCredentials(PreparedStatement ps, int first, Identity identity, Rows.Credentials stored)
+            throws SQLException {
+        int i = first;
+        ps.setString(i++, identity.providerKey());
+        Rows.setText(ps, i++, identity.externalUserId().orElse(null));
+        ps.setString(i++, stored.accessToken);
+        Rows.setText(ps, i++, stored.refreshToken);
+        ps.setString(i++, identity.tokenType());
+        Rows.setTimestamp(ps, i++, identity.expiresAt().orElse(null));
+        ps.setString(i++, stored.scopes);
+        ps.setString(i++, stored.extras);
+        return i;
+    }
+
+    /** The identity as written: its own credentials, the row's version and verification bookkeeping. */
+    private static Identity written(Identity identity, ResultSet rs) throws SQLException {
+        return identity.toBuilder()
+                .expiresAt(identity.expiresAt().map(Rows::timestamp).map(t -> t.toInstant()).orElse(null))
+                .lastVerifiedAt(Rows.instant(rs, "last_verified_at"))
+                .status(VerificationStatus.valueOf(rs.getString("status")))
+                .version(rs.getLong("version"))
+                .build();
+    }
+
+    private boolean exists(String id) {
+        return transactions.run("could not read identity " + id, List.of(), c -> {
+            try (PreparedStatement ps = c.prepareStatement(versionSql)) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    private boolean claimableLeft(Instant cutoff) {
+        return transactions.run("could not count unverified identities", List.of(), c -> {
+            try (PreparedStatement ps = c.prepareStatement(claimableSql)) {
+                Rows.setTimestamp(ps, 1, cutoff);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    private static long deadline(Duration maxWait) {
+        if (maxWait.isNegative()) {
+            throw new IllegalArgumentException("maxWait must not be negative");
+        }
+        long now = System.nanoTime();
+        long wait = maxWait.compareTo(Duration.ofDays(365)) > 0 ? TimeUnit.DAYS.toNanos(365) : maxWait.toNanos();
+        return now + wait;
+    }
+
+    private static long backoff(int attempt) {
+        long ceiling = Math.min(MAX_POLL_NANOS, MIN_POLL_NANOS << Math.min(attempt, 5));
+        // Jitter, so that waiters in several processes do not poll in step.
+        return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+    }
+
+    private static IdentityStoreException interrupted(String id, InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new IdentityStoreException("interrupted while waiting for the refresh lease of " + id, e);
+    }
+
+    /** Carries a unique violation out of the transaction, which is rolled back first. */
+    private static final class DuplicateKey extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient SQLException violation;
+
+        DuplicateKey(SQLException violation) {
+            super(null, null, false, false);
+            this.violation = violation;
+        }
+    }
+
+    /** One holder's refresh lease. Not thread-safe (one holder, one thread); close() may be called again. */
+    private final class Lease implements RefreshLease {
+        private final Identity identity;
+        private final String owner;
+        private final LocalLeases.Pass pass;
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        Lease(Identity identity, String owner, LocalLeases.Pass pass) {
+            this.identity = identity;
+            this.owner = owner;
+            this.pass = pass;
+        }
+
+        @Override
+        public Identity identity() {
+            return identity;
+        }
+
+        @Override
+        public Identity saveAndRelease(Identity refreshed) {
+            if (!refreshed.id().equals(identity.id())) {
+                throw new IllegalArgumentException("lease of identity " + identity.id() + " cannot save "
+                        + refreshed.id());
+            }
+            if (!released.compareAndSet(false, true)) {
+                throw new IllegalStateException("the refresh lease of identity " + identity.id()
+                        + " was released already");
+            }
+            try {
+                return JdbcIdentityStore.this.saveAndRelease(refreshed, owner);
+            } catch (RuntimeException e) {
+                // Nothing was written, so the lease is still this holder's in the database.
+                releaseQuietly();
+                throw e;
+            } finally {
+                localLeases.exit(pass);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (released.compareAndSet(false, true)) {
+                try {
+                    releaseQuietly();
+                } finally {
+                    localLeases.exit(pass);
+                }
+            }
+        }
+
+        private void releaseQuietly() {
+            try {
+                release(identity.id(), owner);
+            } catch (RuntimeException e) {
+                log.warn("identity {}: could not release the refresh lease; it expires by itself within {}",
+                        identity.id(), leaseTtl, e);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "RefreshLease{id=" + identity.id() + ", version=" + identity.version() + ", released="
+                    + released.get() + '}';
+        }
+    }
+
+    /** How the lease poller waits; tests substitute one that signals instead of sleeping. */
+    @FunctionalInterface
+    interface LeasePause {
+        LeasePause SLEEP = TimeUnit.NANOSECONDS::sleep;
+
+        void pause(long nanos) throws InterruptedException;
+    }
+
+    /** Not thread-safe; build on one thread. */
+    public static final class Builder {
+        private final DataSource dataSource;
+        private Dialect dialect;
+        private Clock clock = Clock.systemUTC();
+        private Duration leaseTtl = DEFAULT_LEASE_TTL;
+        private TokenCipher cipher;
+        private boolean createSchema;
+        private LeasePause pause = LeasePause.SLEEP;
+
+        private Builder(DataSource dataSource) {
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        }
+
+        /** The database's dialect; detected from a connection's metadata at {@link #build()} when not set. */
+        public Builder dialect(Dialect dialect) {
+            this.dialect = Objects.requireNonNull(dialect, "dialect");
+            return this;
+        }
+
+        /**
+         * The clock for lease expiry and the {@code created_at}/{@code updated_at} columns. Default: system UTC.
+         * Every instance sharing the database must use a clock that agrees with the others to well within
+         * the lease TTL.
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * How long a refresh lease lasts if its holder neither saves nor releases it (it crashed, or lost the
+         * database). Default {@link #DEFAULT_LEASE_TTL}. Longer than the slowest refresh, or a second instance
+         * may refresh with the same refresh token; short enough that a crash blocks an identity only briefly.
+         */
+        public Builder leaseTtl(Duration leaseTtl) {
+            if (leaseTtl.isNegative() || leaseTtl.isZero()) {
+                throw new IllegalArgumentException("leaseTtl must be positive");
+            }
+            this.leaseTtl = leaseTtl;
+            return this;
+        }
+
+        /** Encrypts access tokens, refresh tokens and vendor extras at rest. Default: stored as they are. */
+        public Builder tokenCipher(TokenCipher cipher) {
+            this.cipher = Objects.requireNonNull(cipher, "cipher");
+            return this;
+        }
+
+        /**
+         * Creates the table and its index at {@link #build()} if the table does not exist (the dialect's
+         * {@code V1__oauth_identity.sql}). Leave it off when a migration tool owns the schema.
+         */
+        public Builder createSchemaIfMissing() {
+            this.createSchema = true;
+            return this;
+        }
+
+        Builder leasePause(LeasePause pause) {
+            this.pause = Objects.requireNonNull(pause, "pause");
+            return this;
+        }
+
+        /**
+         * Builds the store. Opens a connection only to detect the dialect (when not set) and to create the
+         * schema (when asked).
+         *
+         * @throws IdentityStoreException the database could not be reached for either
+         * @throws IllegalArgumentException the database is neither PostgreSQL nor H2
+         */
+        public JdbcIdentityStore build() {
+            Dialect resolved = dialect != null ? dialect : detect(dataSource);
+            if (createSchema) {
+                Schema.createIfMissing(dataSource, resolved, SCHEMA_SCRIPT, TABLE);
+            }
+            return new JdbcIdentityStore(this, resolved);
+        }
+
+        private static Dialect detect(DataSource dataSource) {
+            try (Connection connection = dataSource.getConnection()) {
+                return Dialect.detect(connection.getMetaData());
+            } catch (SQLException e) {
+                throw Transactions.failure("could not detect the database's dialect", e, List.of());
+            }
+        }
+    }
+}

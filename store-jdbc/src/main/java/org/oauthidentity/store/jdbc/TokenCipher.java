@@ -1,0 +1,29 @@
+package org.oauthidentity.store.jdbc;
+
+/**
+ * Encrypts credentials at rest: implement it with your key management (a KMS, a key from a vault, the JDK's
+ * AES-GCM) and give it to {@link JdbcIdentityStore.Builder#tokenCipher}. Without one, tokens are stored as they
+ * are.
+ *
+ * <p>The store encrypts the access token, the refresh token and the vendor extras (an {@code id_token} is a
+ * credential too) just before writing them, and decrypts them just after reading. Ids, provider keys, scopes,
+ * expiry and the bookkeeping columns stay readable, so the sweep and the leases work on them in SQL.
+ *
+ * <p>Each call carries a {@code context}: the column and the identity id, as {@code "access_token:user-42"}.
+ * Bind it to the ciphertext (as AES-GCM associated data) so that a ciphertext copied into another row or
+ * column does not decrypt. It is not secret.
+ *
+ * <p>Implementations must be thread-safe, must return text that survives a {@code VARCHAR}/{@code TEXT}
+ * column (Base64, say), and must throw (any {@link RuntimeException}) rather than return garbage when a
+ * ciphertext does not authenticate. Their exception messages must not contain the plaintext; the store
+ * withholds any that do. Carry a key id in the ciphertext if you intend to rotate keys: the store never
+ * re-encrypts rows by itself, only when it writes them next.
+ */
+public interface TokenCipher {
+
+    /** @return the ciphertext of {@code plaintext}, as text */
+    String encrypt(String plaintext, String context);
+
+    /** @return the plaintext that {@link #encrypt} was given with the same {@code context} */
+    String decrypt(String ciphertext, String context);
+}
