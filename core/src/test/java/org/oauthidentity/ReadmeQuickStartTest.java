@@ -120,7 +120,7 @@ class ReadmeQuickStartTest {
 
     private static List<String> readmeSample() throws IOException {
         List<String> lines = Files.readAllLines(findUpwards("README.md"), StandardCharsets.UTF_8);
-        int heading = lines.indexOf("## Quick start");
+        int heading = lines.indexOf("## Refresh by hand (quick start)");
         assertThat(heading).as("README.md has a Quick start section").isNotNegative();
         int open = lines.subList(heading, lines.size()).indexOf("```java") + heading;
         int close = lines.subList(open + 1, lines.size()).indexOf("```") + open + 1;
