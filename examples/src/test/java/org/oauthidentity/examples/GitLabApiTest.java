@@ -106,8 +106,9 @@ class GitLabApiTest {
         assertThat(server.apiCalls(200)).isEqualTo(2);
         Identity stored = store.find("alice").orElseThrow();
         assertThat(stored.version()).isEqualTo(linked.version() + 1);
-        assertThat(stored.accessToken()).isNotEqualTo(linked.accessToken());
-        assertThat(stored.refreshToken()).isPresent().isNotEqualTo(linked.refreshToken());
+        assertThat(stored.accessToken().equals(linked.accessToken())).as("a new access token").isFalse();
+        assertThat(stored.refreshToken()).isPresent();
+        assertThat(stored.refreshToken().equals(linked.refreshToken())).as("a rotated refresh token").isFalse();
         assertThat(stored.extra("created_at")).contains(Long.toString(clock.instant().getEpochSecond()));
         assertThat(stored.expiresAt()).contains(clock.instant().plus(Duration.ofHours(2)));
         assertThat(server.reusedRefreshTokens()).isZero();
