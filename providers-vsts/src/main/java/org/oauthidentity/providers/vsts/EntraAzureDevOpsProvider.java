@@ -83,6 +83,11 @@ final class EntraAzureDevOpsProvider extends OAuth2Provider {
                     .hint("Entra ID rejected this application's client credentials for provider '" + key() + "': "
                             + configurationHint(code.orElse("")) + "; identities are not affected"));
         }
+        if (e.errorIs("interaction_required", "consent_required", "login_required")) {
+            // MFA, conditional access or consent: only the user can fix it, in a new sign-in. Like Google's
+            // rapt_required, no refresh of this identity will ever succeed again: it is gone for good.
+            return new IdentityNotValid(details(e).subtype(code.orElse(e.subtype().orElse(null))));
+        }
         if (code.isEmpty()) {
             return mapped;
         }

@@ -119,14 +119,15 @@ class EntraErrorMappingTest {
     }
 
     @Test
-    void interactionRequiredStaysARejectionAndKeepsTheCode() {
+    void interactionRequiredMeansTheUserMustSignInAgainSoTheIdentityIsNotValid() {
         server.enqueue(json(400, entraError("interaction_required", 50076,
                 "Due to a configuration change made by your administrator, or because you moved to a new location,"
                         + " you must use multi-factor authentication to access '499b84ac-1321-427f-aa17-267ca6975798'.")));
 
         RefreshException e = refreshFails(RefreshException.class);
 
-        assertThat(e).isExactlyInstanceOf(RefreshRejectedException.class);
+        // Like Google's rapt_required: no refresh succeeds until the user signs in again, so unlink and relink.
+        assertThat(e).isExactlyInstanceOf(IdentityNotValid.class);
         assertThat(e.errorSubtype()).contains("AADSTS50076");
     }
 
