@@ -1,12 +1,15 @@
 package org.oauthidentity.store.jdbc;
 
+import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Locale;
+import javax.sql.DataSource;
 
 /**
- * The databases {@link JdbcIdentityStore} speaks. Detected from {@link DatabaseMetaData#getDatabaseProductName()}
- * unless set on the builder.
+ * The databases {@link JdbcIdentityStore} and {@link JdbcPendingAuthorizationStore} speak. Detected from
+ * {@link DatabaseMetaData#getDatabaseProductName()} unless set on the builder.
  */
 public enum Dialect {
     /** PostgreSQL 12 or later: the production target for fleets. */
@@ -28,6 +31,15 @@ public enum Dialect {
         return "org/oauthidentity/store/jdbc/" + folder;
     }
 
+    /** Asks one connection of the pool which database it is. */
+    static Dialect detect(DataSource dataSource) {
+        try (Connection connection = dataSource.getConnection()) {
+            return detect(connection.getMetaData());
+        } catch (SQLException e) {
+            throw Transactions.failure("could not detect the database's dialect", e, List.of());
+        }
+    }
+
     static Dialect detect(DatabaseMetaData metaData) throws SQLException {
         String product = metaData.getDatabaseProductName();
         String name = product == null ? "" : product.toLowerCase(Locale.ROOT);
@@ -38,7 +50,7 @@ public enum Dialect {
             return H2;
         }
         throw new IllegalArgumentException("unsupported database '" + product
-                + "': JdbcIdentityStore speaks PostgreSQL and H2");
+                + "': the JDBC stores speak PostgreSQL and H2");
     }
 
     /** A query with one parameter, a table name, answering one row whose boolean says if it is visible. */
@@ -58,5 +70,13 @@ public enum Dialect {
         }
         // H2 has no RETURNING; its data change delta table is the same thing.
         return "SELECT " + columns + " FROM FINAL TABLE (" + dml + ")";
+    }
+
+    /** A {@code DELETE} that answers the deleted rows, as they were before it. */
+    String returningDeleted(String delete, String columns) {
+        if (this == POSTGRESQL) {
+            return delete + " RETURNING " + columns;
+        }
+        return "SELECT " + columns + " FROM OLD TABLE (" + delete + ")";
     }
 }

@@ -640,19 +640,11 @@ public final class JdbcIdentityStore implements IdentityStore {
          * @throws IllegalArgumentException the database is neither PostgreSQL nor H2
          */
         public JdbcIdentityStore build() {
-            Dialect resolved = dialect != null ? dialect : detect(dataSource);
+            Dialect resolved = dialect != null ? dialect : Dialect.detect(dataSource);
             if (createSchema) {
                 Schema.createIfMissing(dataSource, resolved, SCHEMA_SCRIPT, TABLE);
             }
             return new JdbcIdentityStore(this, resolved);
-        }
-
-        private static Dialect detect(DataSource dataSource) {
-            try (Connection connection = dataSource.getConnection()) {
-                return Dialect.detect(connection.getMetaData());
-            } catch (SQLException e) {
-                throw Transactions.failure("could not detect the database's dialect", e, List.of());
-            }
         }
     }
 }

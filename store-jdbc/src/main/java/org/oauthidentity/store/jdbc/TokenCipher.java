@@ -8,6 +8,8 @@ package org.oauthidentity.store.jdbc;
  * <p>The store encrypts the access token, the refresh token and the vendor extras (an {@code id_token} is a
  * credential too) just before writing them, and decrypts them just after reading. Ids, provider keys, scopes,
  * expiry and the bookkeeping columns stay readable, so the sweep and the leases work on them in SQL.
+ * {@link JdbcPendingAuthorizationStore.Builder#tokenCipher} uses it for the PKCE code verifier of pending
+ * authorizations, with the context {@code "code_verifier:<pending key>"}.
  *
  * <p>Each call carries a {@code context}: the column and the identity id, as {@code "access_token:user-42"}.
  * Bind it to the ciphertext (as AES-GCM associated data) so that a ciphertext copied into another row or
