@@ -21,10 +21,10 @@ import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
 import org.oauthidentity.store.InMemoryIdentityStore;
 import org.oauthidentity.support.FlakyIdentityStore;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.support.SecretLeaks;
 import org.oauthidentity.support.StderrCapture;
 import org.oauthidentity.support.TokenJson;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * Tokens and the client secret never show up in an exception (message, cause, stack trace), a toString or a
@@ -39,7 +39,7 @@ class SecretsNeverLeakTest {
     private static final String ID_TOKEN = "idt-8Pw3-secret-idtoken";
     private static final String[] ALL = {ACCESS, REFRESH, CLIENT_SECRET, NEW_ACCESS, NEW_REFRESH, ID_TOKEN};
 
-    private final MutableClock clock = MutableClock.at("2025-07-01T00:00:00Z");
+    private final ManualClock clock = ManualClock.at("2025-07-01T00:00:00Z");
     private final InMemoryIdentityStore memory = new InMemoryIdentityStore();
     private final FlakyIdentityStore store = new FlakyIdentityStore(memory);
     private final List<RefreshException> thrown = new ArrayList<>();

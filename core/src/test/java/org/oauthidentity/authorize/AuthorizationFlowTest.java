@@ -33,6 +33,7 @@ import org.oauthidentity.oauth2.ClientAuthentication;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * Linking an account end to end: the flow starts, the user's "browser" visits the fake vendor's authorize
@@ -44,7 +45,7 @@ class AuthorizationFlowTest {
     private static final String ALICE = "session-alice";
     private static final String MALLORY = "session-mallory";
 
-    private final MutableClock clock = new MutableClock(T0);
+    private final ManualClock clock = ManualClock.at(T0);
     private final InMemoryIdentityStore identities = new InMemoryIdentityStore();
     private final InMemoryPendingAuthorizationStore pending = new InMemoryPendingAuthorizationStore();
     private final AtomicInteger ids = new AtomicInteger();

@@ -26,6 +26,7 @@ import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * A vendor on a real loopback HTTP server, checking what a correct authorization server checks (seed 002):
@@ -40,7 +41,7 @@ final class FakeVendor implements AutoCloseable {
     static final long EXPIRES_IN = 3600;
 
     private final MockWebServer server = new MockWebServer();
-    private final MutableClock clock;
+    private final ManualClock clock;
     private final OkHttpClient browser = new OkHttpClient.Builder().followRedirects(false).build();
     private final Map<String, Grant> codes = new ConcurrentHashMap<>();
     private final AtomicInteger tokenRequests = new AtomicInteger();
@@ -52,7 +53,7 @@ final class FakeVendor implements AutoCloseable {
     private volatile String clientSecret = CLIENT_SECRET;
     private volatile Duration exchangeLatency = Duration.ZERO;
 
-    FakeVendor(MutableClock clock) throws IOException {
+    FakeVendor(ManualClock clock) throws IOException {
         this.clock = clock;
         server.setDispatcher(new Dispatcher() {
             @Override

@@ -14,6 +14,7 @@ import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * The real parts every test here needs: a loopback vendor ({@link FakeVendor}: API and token endpoint on one
@@ -27,7 +28,7 @@ final class Fixture implements AutoCloseable {
     static final String OLD_ACCESS = "123456789";
     static final String OLD_REFRESH = "0987654321";
 
-    final TestClock clock = new TestClock(START);
+    final ManualClock clock = ManualClock.at(START);
     final MockWebServer server = new MockWebServer();
     final FakeVendor vendor;
     final FlakyStore store = new FlakyStore();

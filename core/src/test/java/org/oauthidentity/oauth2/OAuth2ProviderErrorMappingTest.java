@@ -30,14 +30,14 @@ import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
 import org.oauthidentity.TokenResponseException;
 import org.oauthidentity.TransientRefreshException;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.support.TokenJson;
+import org.oauthidentity.testing.ManualClock;
 
 /** Every row of the error-mapping table in DESIGN.md, against a real token endpoint on loopback. */
 class OAuth2ProviderErrorMappingTest {
     private static final Instant NOW = Instant.parse("2025-05-05T12:00:00Z");
 
-    private final MutableClock clock = MutableClock.at(NOW);
+    private final ManualClock clock = ManualClock.at(NOW);
     private final Identity identity = Identity.builder().id("user-1").providerKey("example")
             .accessToken("access-token-1").refreshToken("refresh-token-1").version(2).build();
     private MockWebServer server;

@@ -18,9 +18,9 @@ import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
 import org.oauthidentity.support.FormBodies;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.support.SecretLeaks;
 import org.oauthidentity.support.TokenJson;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * What a vendor module builds on: the protected hooks change the request and the mapping, while the
@@ -29,7 +29,7 @@ import org.oauthidentity.support.TokenJson;
 class OAuth2ProviderHooksTest {
     private static final String ASSERTION_SECRET = "client-assertion-jwt-secret";
 
-    private final MutableClock clock = MutableClock.at("2025-01-01T00:00:00Z");
+    private final ManualClock clock = ManualClock.at("2025-01-01T00:00:00Z");
     private MockWebServer server;
 
     @BeforeEach

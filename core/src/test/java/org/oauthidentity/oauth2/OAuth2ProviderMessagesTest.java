@@ -13,8 +13,8 @@ import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.support.TokenJson;
+import org.oauthidentity.testing.ManualClock;
 
 /** What a failed refresh says: one predictable line an operator can read and a log can hold safely. */
 class OAuth2ProviderMessagesTest {
@@ -30,7 +30,7 @@ class OAuth2ProviderMessagesTest {
         provider = OAuth2Provider.create(OAuth2Settings.builder()
                 .providerKey("example").tokenUrl(server.url("/token").toString())
                 .clientId("client-1").clientSecret("client-secret-1")
-                .clock(MutableClock.at("2025-01-01T00:00:00Z")).build());
+                .clock(ManualClock.at("2025-01-01T00:00:00Z")).build());
     }
 
     @AfterEach

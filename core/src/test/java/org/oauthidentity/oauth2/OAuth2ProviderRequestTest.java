@@ -13,8 +13,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.support.FormBodies;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.support.TokenJson;
+import org.oauthidentity.testing.ManualClock;
 
 /** What a refresh puts on the wire: RFC 6749 §6 with the client authentication of §2.3.1. */
 class OAuth2ProviderRequestTest {
@@ -22,7 +22,7 @@ class OAuth2ProviderRequestTest {
     private static final String CLIENT_ID = "client id:1";
     private static final String CLIENT_SECRET = "s3cr:t/+&=é";
 
-    private final MutableClock clock = MutableClock.at("2025-01-01T00:00:00Z");
+    private final ManualClock clock = ManualClock.at("2025-01-01T00:00:00Z");
     private MockWebServer server;
 
     @BeforeEach

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.support.TokenJson;
+import org.oauthidentity.testing.ManualClock;
 
 /** What a 200 token response does to the identity (RFC 6749 §5.1 and the vendors' variations). */
 class OAuth2ProviderSuccessTest {
@@ -23,7 +23,7 @@ class OAuth2ProviderSuccessTest {
     /** How long the token endpoint takes to answer, on the injected clock. */
     private static final Duration SERVER_TIME = Duration.ofSeconds(7);
 
-    private final MutableClock clock = MutableClock.at(START);
+    private final ManualClock clock = ManualClock.at(START);
     private MockWebServer server;
     private OAuth2Provider provider;
     private final Identity identity = Identity.builder().id("user-1").providerKey("example")

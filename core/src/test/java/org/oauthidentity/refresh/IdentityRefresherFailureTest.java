@@ -36,10 +36,10 @@ import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.store.InMemoryIdentityStore;
 import org.oauthidentity.support.FlakyIdentityStore;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.support.TokenJson;
 import org.oauthidentity.testing.DummyProvider;
 import org.oauthidentity.testing.DummyProvider.Step;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * When a refresh fails the stored identity stays exactly as it was, and the few cases where the store
@@ -48,7 +48,7 @@ import org.oauthidentity.testing.DummyProvider.Step;
 class IdentityRefresherFailureTest {
     private static final Instant T0 = Instant.parse("2025-06-01T12:00:00Z");
 
-    private final MutableClock clock = MutableClock.at(T0);
+    private final ManualClock clock = ManualClock.at(T0);
     private final InMemoryIdentityStore memory = new InMemoryIdentityStore();
     private final FlakyIdentityStore store = new FlakyIdentityStore(memory);
     private final RecordingListener listener = new RecordingListener();

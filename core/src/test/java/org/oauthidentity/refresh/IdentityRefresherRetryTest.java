@@ -19,16 +19,16 @@ import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.store.InMemoryIdentityStore;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.support.TokenJson;
 import org.oauthidentity.testing.DummyProvider;
 import org.oauthidentity.testing.DummyProvider.Step;
+import org.oauthidentity.testing.ManualClock;
 
 /** Transient failures are retried per the {@link RetryPolicy}; nothing else is. No test here sleeps. */
 class IdentityRefresherRetryTest {
     private static final Instant T0 = Instant.parse("2025-04-01T09:00:00Z");
 
-    private final MutableClock clock = MutableClock.at(T0);
+    private final ManualClock clock = ManualClock.at(T0);
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
     private final RecordingSleeper sleeper = new RecordingSleeper();
     private final RecordingListener listener = new RecordingListener();

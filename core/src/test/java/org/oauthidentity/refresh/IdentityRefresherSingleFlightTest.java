@@ -28,15 +28,15 @@ import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.store.InMemoryIdentityStore;
 import org.oauthidentity.support.Concurrently;
 import org.oauthidentity.support.FormBodies;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.support.TokenJson;
 import org.oauthidentity.testing.DummyProvider;
+import org.oauthidentity.testing.ManualClock;
 
 /** One refresh per identity at a time, and callers who come late adopt its result instead of refreshing again. */
 class IdentityRefresherSingleFlightTest {
     private static final Instant T0 = Instant.parse("2025-04-01T09:00:00Z");
 
-    private final MutableClock clock = MutableClock.at(T0);
+    private final ManualClock clock = ManualClock.at(T0);
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
     private final DummyProvider dummy = DummyProvider.create("example", clock);
     private final RecordingListener listener = new RecordingListener();

@@ -15,6 +15,7 @@ import org.oauthidentity.VerificationStatus;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.store.InMemoryIdentityStore;
 import org.oauthidentity.testing.DummyProvider;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * Two sweeps over one store (two service instances, or two schedulers by mistake) started at the same
@@ -27,7 +28,7 @@ class ConcurrentPassesTest {
 
     @Test
     void twoPassesStartedTogetherCheckEachIdentityExactlyOnce() throws Exception {
-        TestClock clock = new TestClock(T0);
+        ManualClock clock = ManualClock.at(T0);
         InMemoryIdentityStore store = new InMemoryIdentityStore();
         DummyProvider dummy = DummyProvider.create("dummy", clock);
         for (int i = 0; i < IDENTITIES; i++) {
@@ -78,7 +79,7 @@ class ConcurrentPassesTest {
         }
     }
 
-    private static ValidationSweep sweep(InMemoryIdentityStore store, DummyProvider dummy, TestClock clock) {
+    private static ValidationSweep sweep(InMemoryIdentityStore store, DummyProvider dummy, ManualClock clock) {
         return ValidationSweep.builder(IdentityRefresher.builder(store).provider(dummy).build())
                 .clock(clock).concurrency(8).pageSize(16).build();
     }

@@ -22,6 +22,7 @@ import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * Passes against a real token endpoint on loopback (mockwebserver3) through core's {@link OAuth2Provider}:
@@ -33,7 +34,7 @@ class SweepOverHttpTest {
     /** Long enough for a loopback answer on a busy machine; the slow answers take several times longer. */
     private static final Duration READ_TIMEOUT = Duration.ofMillis(1_000);
 
-    private final TestClock clock = new TestClock(T0);
+    private final ManualClock clock = ManualClock.at(T0);
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
     private final TokenEndpoint endpoint = new TokenEndpoint();
     private final MockWebServer server = new MockWebServer();

@@ -20,6 +20,7 @@ import org.oauthidentity.VerificationStatus;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.store.InMemoryIdentityStore;
 import org.oauthidentity.testing.DummyProvider;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * The scheduler entry point, progress of a running pass, and shutdown. Scheduled passes run when the test
@@ -30,7 +31,7 @@ class SweepSchedulingTest {
     /** Safety net only: a latch that is never counted down fails the test instead of hanging it. */
     private static final long TIMEOUT_S = 30;
 
-    private final TestClock clock = new TestClock(T0);
+    private final ManualClock clock = ManualClock.at(T0);
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
     private final DummyProvider dummy = DummyProvider.create("dummy", clock);
     private final ManualScheduler scheduler = new ManualScheduler();

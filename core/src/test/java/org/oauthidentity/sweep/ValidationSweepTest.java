@@ -23,13 +23,14 @@ import org.oauthidentity.refresh.RetryPolicy;
 import org.oauthidentity.store.InMemoryIdentityStore;
 import org.oauthidentity.testing.DummyProvider;
 import org.oauthidentity.testing.DummyProvider.Step;
+import org.oauthidentity.testing.ManualClock;
 
 /** One pass over an in-memory store with a scripted provider: the vendor does not matter here. */
 class ValidationSweepTest {
     private static final Instant T0 = Instant.parse("2024-05-01T12:00:00Z");
     private static final Instant A_DAY_AGO = T0.minus(Duration.ofDays(1));
 
-    private final TestClock clock = new TestClock(T0);
+    private final ManualClock clock = ManualClock.at(T0);
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
     private final DummyProvider dummy = DummyProvider.create("dummy", clock);
     private final List<IdentityCheck> heard = new CopyOnWriteArrayList<>();

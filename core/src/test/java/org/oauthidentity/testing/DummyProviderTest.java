@@ -15,14 +15,13 @@ import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.support.Concurrently;
-import org.oauthidentity.support.MutableClock;
 import org.oauthidentity.testing.DummyProvider.Step;
 
 /** The provider users script in their own unit tests does what its steps say, in order, and counts. */
 class DummyProviderTest {
     private static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
 
-    private final MutableClock clock = MutableClock.at(T0);
+    private final ManualClock clock = ManualClock.at(T0);
     private final DummyProvider dummy = DummyProvider.create("example", clock);
     private final Identity alice = identity("alice");
     private final Identity bob = identity("bob");

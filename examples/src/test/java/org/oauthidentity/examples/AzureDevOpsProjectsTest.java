@@ -18,6 +18,7 @@ import org.oauthidentity.providers.vsts.AzureDevOps;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
@@ -37,7 +38,7 @@ class AzureDevOpsProjectsTest {
             + "\"url\":\"https://dev.azure.com/fabrikam/_apis/projects/6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c\","
             + "\"state\":\"wellFormed\",\"revision\":412,\"visibility\":\"private\"}]}";
 
-    private final TestClock clock = new TestClock();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
     @RegisterExtension
     final FakeAuthorizationServerExtension fake = FakeAuthorizationServerExtension.of(
             FakeAuthorizationServer.builder().dialect(Dialect.AZURE_DEVOPS).clock(clock));

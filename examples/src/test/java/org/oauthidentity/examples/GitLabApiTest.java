@@ -17,6 +17,7 @@ import org.oauthidentity.providers.gitlab.GitLabProvider;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
@@ -31,7 +32,7 @@ class GitLabApiTest {
             + "{\"id\":6,\"name\":\"Puppet\",\"path\":\"puppet\",\"path_with_namespace\":\"alice/puppet\","
             + "\"default_branch\":\"main\"}]";
 
-    private final TestClock clock = new TestClock();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
     @RegisterExtension
     final FakeAuthorizationServerExtension fake = FakeAuthorizationServerExtension.of(
             FakeAuthorizationServer.builder().dialect(Dialect.GITLAB).clock(clock));

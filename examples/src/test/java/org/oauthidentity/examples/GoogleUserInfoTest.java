@@ -17,6 +17,7 @@ import org.oauthidentity.providers.google.GoogleProvider;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
@@ -28,7 +29,7 @@ class GoogleUserInfoTest {
             + "\"given_name\":\"Alice\",\"family_name\":\"Example\",\"picture\":\"https://lh3.googleusercontent.com/a/x\","
             + "\"email\":\"alice@example.com\",\"email_verified\":true}";
 
-    private final TestClock clock = new TestClock();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
     @RegisterExtension
     final FakeAuthorizationServerExtension fake = FakeAuthorizationServerExtension.of(
             FakeAuthorizationServer.builder().dialect(Dialect.GOOGLE).clock(clock));

@@ -17,6 +17,7 @@ import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /** Azure DevOps' legacy OAuth: client assertion, refresh token as assertion, redirect_uri, string expires_in. */
@@ -24,7 +25,7 @@ class AzureDevOpsDialectTest {
     private static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
     private static final String JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-    private final TestClock clock = TestClock.atSomeFixedInstant();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
     private FakeAuthorizationServer server;
 
     @BeforeEach

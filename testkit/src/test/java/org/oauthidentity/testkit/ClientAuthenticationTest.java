@@ -8,11 +8,12 @@ import org.oauthidentity.Identity;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.oauth2.ClientAuthentication;
 import org.oauthidentity.oauth2.OAuth2Provider;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /** The server authenticates clients like a real one: right id and secret or nothing, compared in constant time. */
 class ClientAuthenticationTest {
-    private final TestClock clock = TestClock.atSomeFixedInstant();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
 
     @Test
     void rejectsAWrongSecretAsAConfigurationErrorAndLeavesTheIdentityUsable() throws Exception {

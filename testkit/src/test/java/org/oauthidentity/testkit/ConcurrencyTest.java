@@ -18,6 +18,7 @@ import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.oauth2.OAuth2Provider;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Fault;
 
 /**
@@ -33,7 +34,7 @@ class ConcurrencyTest {
             .connectionPool(new ConnectionPool(THREADS, 1, TimeUnit.MINUTES))
             .retryOnConnectionFailure(false)
             .build();
-    private final TestClock clock = TestClock.atSomeFixedInstant();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
 
     @BeforeAll
     static void threads() {

@@ -10,11 +10,12 @@ import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.oauth2.OAuth2Provider;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /** Microsoft Entra ID: tenant path, rotation, AADSTS-coded refusals with Entra's trace lines. */
 class EntraDialectTest {
-    private final TestClock clock = TestClock.atSomeFixedInstant();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
     private FakeAuthorizationServer server;
     private OAuth2Provider provider;
 

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.oauthidentity.Identity;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /** The JUnit 5 extension starts, injects and stops the server per class or per test. */
@@ -27,7 +28,7 @@ class FakeAuthorizationServerExtensionTest {
     class PerClass {
         @RegisterExtension
         static FakeAuthorizationServerExtension fake = FakeAuthorizationServerExtension.of(
-                FakeAuthorizationServer.builder().dialect(Dialect.GITLAB).clock(TestClock.atSomeFixedInstant()));
+                FakeAuthorizationServer.builder().dialect(Dialect.GITLAB).clock(ManualClock.at("2025-03-01T10:00:00Z")));
         static String baseUrlSeenBeforeAll;
 
         @BeforeAll

@@ -16,6 +16,7 @@ import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.oauth2.OAuth2Provider;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Fault;
 
@@ -26,7 +27,7 @@ class FaultInjectionTest {
             .retryOnConnectionFailure(false)
             .build();
 
-    private final TestClock clock = TestClock.atSomeFixedInstant();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
     private FakeAuthorizationServer server;
     private OAuth2Provider provider;
 

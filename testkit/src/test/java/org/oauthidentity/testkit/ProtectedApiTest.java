@@ -7,11 +7,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /** The protected API answers 200 for a current access token and 401 for any other, and counts by status. */
 class ProtectedApiTest {
-    private final TestClock clock = TestClock.atSomeFixedInstant();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
     private FakeAuthorizationServer server;
 
     @BeforeEach

@@ -8,11 +8,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.oauth2.OAuth2Provider;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /** The example of README.md, verbatim apart from the clock's declaration. */
 class ReadmeExampleTest {
-    static final TestClock clock = TestClock.atSomeFixedInstant();
+    static final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
 
     @RegisterExtension   // static: one server per class; an instance field gives one per test
     static FakeAuthorizationServerExtension fake = FakeAuthorizationServerExtension.of(

@@ -13,11 +13,12 @@ import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.oauth2.OAuth2Provider;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /** Rotation as each vendor does it, driven by core's real OAuth2Provider. */
 class RefreshRotationTest {
-    private final TestClock clock = TestClock.atSomeFixedInstant();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
 
     @Test
     void gitlabRotationRevokesTheOldRefreshAndAccessTokenAndCountsAReuse() throws Exception {

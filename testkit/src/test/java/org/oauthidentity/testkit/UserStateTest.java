@@ -9,11 +9,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.oauth2.OAuth2Provider;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /** A revoked or suspended user's refresh is invalid_grant, which core reads as IdentityNotValid. */
 class UserStateTest {
-    private final TestClock clock = TestClock.atSomeFixedInstant();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
 
     @ParameterizedTest
     @EnumSource(value = Dialect.class, names = {"GENERIC", "ENTRA", "GITLAB", "GOOGLE"})

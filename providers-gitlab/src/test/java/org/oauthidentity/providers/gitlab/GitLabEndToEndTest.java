@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.ConnectionPool;
 import okhttp3.FormBody;
 import okhttp3.Interceptor;
@@ -37,6 +32,7 @@ import org.oauthidentity.http.RefreshingHttpClient;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
@@ -98,7 +94,7 @@ class GitLabEndToEndTest {
 
     /** Given alice linked her GitLab account (stored, version 1) and a client calling the API as her. */
     abstract static class Scenarios {
-        final MovableClock clock = new MovableClock();
+        final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
         @RegisterExtension
         final FakeAuthorizationServerExtension fake;
         final InMemoryIdentityStore store = new InMemoryIdentityStore();
@@ -284,30 +280,6 @@ class GitLabEndToEndTest {
             assertThat(stored.refreshToken().equals(before.refreshToken())).as("a rotated refresh token").isFalse();
             assertThat(stored.extra("created_at")).contains(Long.toString(clock.instant().getEpochSecond()));
             assertThat(stored.expiresAt()).contains(clock.instant().plus(Duration.ofHours(2)));
-        }
-    }
-
-    /** A clock the test moves by hand, shared by the fake server and the client; thread-safe. */
-    static final class MovableClock extends Clock {
-        private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2025-03-01T10:00:00Z"));
-
-        void movePast(Instant instant) {
-            now.updateAndGet(t -> t.isAfter(instant) ? t : instant.plusSeconds(1));
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
         }
     }
 

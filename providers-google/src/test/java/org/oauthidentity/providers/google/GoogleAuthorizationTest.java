@@ -31,6 +31,7 @@ import org.oauthidentity.authorize.AuthorizationFlow;
 import org.oauthidentity.authorize.AuthorizationRedirect;
 import org.oauthidentity.authorize.InMemoryPendingAuthorizationStore;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * Linking a Google account: given a Google web client, when a user consents, then the authorization asked
@@ -47,7 +48,7 @@ class GoogleAuthorizationTest {
             + "  \"refresh_token\": \"" + REFRESH_TOKEN + "\",\n  \"scope\": \"" + SCOPE + "\",\n"
             + "  \"token_type\": \"Bearer\",\n  \"id_token\": \"" + ID_TOKEN + "\"\n}";
 
-    private final TestClock clock = new TestClock(NOW);
+    private final ManualClock clock = ManualClock.at(NOW);
     private final InMemoryIdentityStore identities = new InMemoryIdentityStore();
     private final MockWebServer server = new MockWebServer();
     private GoogleTokenEndpoint google;

@@ -4,17 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.FormBody;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
@@ -29,6 +24,7 @@ import org.oauthidentity.http.RefreshingHttpClient;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
@@ -41,7 +37,7 @@ import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
 class GoogleEndToEndTest {
     private static final OkHttpClient HTTP = new OkHttpClient();
 
-    private final MovableClock clock = new MovableClock();
+    private final ManualClock clock = ManualClock.at("2025-03-01T10:00:00Z");
     @RegisterExtension
     final FakeAuthorizationServerExtension fake = FakeAuthorizationServerExtension.of(
             FakeAuthorizationServer.builder().dialect(Dialect.GOOGLE).clock(clock));
@@ -156,30 +152,6 @@ class GoogleEndToEndTest {
         assertThat(stored.refreshToken().equals(linked.refreshToken())).as("the same refresh token").isTrue();
         assertThat(stored.extra(GoogleProvider.ID_TOKEN_EXTRA)).as("an id_token").isPresent();
         assertThat(stored.expiresAt()).contains(clock.instant().plus(Duration.ofSeconds(3599)));
-    }
-
-    /** A clock the test moves by hand, shared by the fake server and the client; thread-safe. */
-    static final class MovableClock extends Clock {
-        private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2025-03-01T10:00:00Z"));
-
-        void movePast(Instant instant) {
-            now.updateAndGet(t -> t.isAfter(instant) ? t : instant.plusSeconds(1));
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 
     /**

@@ -34,6 +34,7 @@ import org.oauthidentity.authorize.AuthorizationFlow;
 import org.oauthidentity.authorize.AuthorizationRedirect;
 import org.oauthidentity.authorize.InMemoryPendingAuthorizationStore;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * Linking an Azure DevOps account through Microsoft Entra ID: given an Entra app, when a user approves, then
@@ -44,7 +45,7 @@ class EntraAuthorizationTest {
     static final String ALICE = "session-alice";
     static final String TENANT_PATH = "/" + ENTRA_TENANT + "/oauth2/v2.0/";
 
-    private final TestClock clock = new TestClock(NOW);
+    private final ManualClock clock = ManualClock.at(NOW);
     private final InMemoryIdentityStore identities = new InMemoryIdentityStore();
     private final CodeRedeemingEndpoint entra = new CodeRedeemingEndpoint("code", json(200, ENTRA_TOKEN),
             json(400, entraError("invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please"

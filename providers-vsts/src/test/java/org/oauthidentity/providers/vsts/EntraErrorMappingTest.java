@@ -25,6 +25,7 @@ import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
 import org.oauthidentity.TransientRefreshException;
+import org.oauthidentity.testing.ManualClock;
 
 /** Entra ID: each way the token endpoint refuses, with its AADSTS code, and what the caller sees. */
 class EntraErrorMappingTest {
@@ -39,7 +40,7 @@ class EntraErrorMappingTest {
                 .clientId(ENTRA_CLIENT_ID)
                 .clientSecret(ENTRA_CLIENT_SECRET)
                 .authorityHost(server.url("/").toString())
-                .clock(new TestClock(NOW))
+                .clock(ManualClock.at(NOW))
                 .build();
     }
 

@@ -25,10 +25,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.Provider;
+import org.oauthidentity.testing.ManualClock;
 
 /** Azure DevOps through Microsoft Entra ID: the request it sends and what a successful answer does. */
 class EntraRefreshTest {
-    private final TestClock clock = new TestClock(NOW);
+    private final ManualClock clock = ManualClock.at(NOW);
     private MockWebServer server;
 
     @BeforeEach

@@ -35,6 +35,7 @@ import org.oauthidentity.authorize.AuthorizationRedirect;
 import org.oauthidentity.authorize.InMemoryPendingAuthorizationStore;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * Linking an Azure DevOps account through the legacy OAuth endpoint: given an app with its App ID, Client
@@ -48,7 +49,7 @@ class LegacyAuthorizationTest {
     static final String INVALID_GRANT = "{\"Error\":\"invalid_grant\",\"ErrorDescription\":\"The authorization code"
             + " is invalid or has already been used.\"}";
 
-    private final TestClock clock = new TestClock(NOW);
+    private final ManualClock clock = ManualClock.at(NOW);
     private final InMemoryIdentityStore identities = new InMemoryIdentityStore();
     private final InMemoryPendingAuthorizationStore pending = new InMemoryPendingAuthorizationStore();
     private final AtomicInteger ids = new AtomicInteger();

@@ -21,6 +21,7 @@ import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
 import org.oauthidentity.TransientRefreshException;
+import org.oauthidentity.testing.ManualClock;
 
 /** Legacy Azure DevOps OAuth: each way the token endpoint refuses, and what the caller sees. */
 class LegacyErrorMappingTest {
@@ -35,7 +36,7 @@ class LegacyErrorMappingTest {
                 .clientSecret(LEGACY_CLIENT_SECRET)
                 .redirectUri(REDIRECT_URI)
                 .tokenUrl(server.url("/oauth2/token").toString())
-                .clock(new TestClock(NOW))
+                .clock(ManualClock.at(NOW))
                 .build();
     }
 

@@ -26,10 +26,11 @@ import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.Provider;
+import org.oauthidentity.testing.ManualClock;
 
 /** Legacy Azure DevOps OAuth: the request it sends and what a successful answer does to the identity. */
 class LegacyRefreshTest {
-    private final TestClock clock = new TestClock(NOW);
+    private final ManualClock clock = ManualClock.at(NOW);
     private MockWebServer server;
     private Provider provider;
 
