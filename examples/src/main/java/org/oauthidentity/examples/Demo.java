@@ -1,11 +1,7 @@
 package org.oauthidentity.examples;
 
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -15,7 +11,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -35,6 +30,7 @@ import org.oauthidentity.sweep.Outcome;
 import org.oauthidentity.sweep.PassSummary;
 import org.oauthidentity.sweep.SweepListener;
 import org.oauthidentity.sweep.ValidationSweep;
+import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Fault;
@@ -47,7 +43,8 @@ import org.oauthidentity.testkit.FakeAuthorizationServer.Fault;
 public final class Demo {
     private static final int SWEEP_POPULATION = 300;
 
-    private final DemoClock clock = new DemoClock(Instant.parse("2026-01-05T09:00:00Z"));
+    /** The demo's time: real time does not pass for it, the demo moves it. */
+    private final ManualClock clock = ManualClock.at("2026-01-05T09:00:00Z");
     private final OkHttpClient http = new OkHttpClient();
 
     private Demo() {
@@ -188,16 +185,17 @@ public final class Demo {
         meaning.put(Outcome.NOT_VALID, "IdentityNotValid: unlink the account");
         meaning.put(Outcome.ERROR, "vendor outage: still linked, not trusted, checked again next pass");
         meaning.put(Outcome.SKIPPED, "deleted while the pass ran");
-        say("");
+        System.out.println();
         say(String.format("  %-10s %6s   %s", "outcome", "count", "meaning"));
         for (Outcome outcome : Outcome.values()) {
             say(String.format("  %-10s %6d   %s", outcome, pass.count(outcome), meaning.getOrDefault(outcome, "")));
         }
         say("pass " + pass.state() + ": " + pass.checked() + " checked, " + gitlab.tokenRequests()
                 + " token requests, " + gitlab.faultsServed() + " of them answered 503");
-        say("a 503 says nothing about the identity it hit: the " + (revoked + suspended - pass.notValid())
-                + " revoked or suspended accounts among those " + outage + " stay ERROR (fail closed) until the next"
-                + " pass, not VALID");
+        long hidden = revoked + suspended - pass.notValid();
+        say("a 503 says nothing about the identity it hit: " + hidden + " of the " + outage + " were revoked or"
+                + " suspended accounts, so NOT_VALID is " + pass.notValid() + ", not " + (revoked + suspended)
+                + "; they stay ERROR (linked, not trusted) until the next pass");
     }
 
     private int storm(RefreshingHttpClient api, Request request, int callers) throws Exception {
@@ -238,33 +236,5 @@ public final class Demo {
 
     private static void say(String text) {
         System.out.println("   " + text);
-    }
-
-    /** The demo's time: real time does not pass for it, the demo moves it. */
-    private static final class DemoClock extends Clock {
-        private final AtomicReference<Instant> now;
-
-        DemoClock(Instant start) {
-            this.now = new AtomicReference<>(start);
-        }
-
-        void advance(Duration duration) {
-            now.updateAndGet(t -> t.plus(duration));
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
     }
 }

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import org.oauthidentity.Identity;
+import org.oauthidentity.testing.ManualClock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +28,7 @@ abstract class StoreTestSupport {
     static final Duration TTL = Duration.ofSeconds(30);
 
     TestDatabase db;
-    TestClock clock;
+    ManualClock clock;
     JdbcIdentityStore store;
     ExecutorService threads;
 
@@ -43,7 +46,8 @@ abstract class StoreTestSupport {
 
     @BeforeEach
     void emptyTable() {
-        clock = TestClock.atSystemTime();
+        // The database keeps microseconds: a clock finer than that would not round-trip.
+        clock = ManualClock.at(Instant.now().truncatedTo(ChronoUnit.MICROS));
         store = newStore().build();
         db.execute("DELETE FROM oauth_identity");
         threads = Executors.newCachedThreadPool();
