@@ -3,8 +3,6 @@ package org.oauthidentity.benchmarks;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,7 +21,7 @@ final class LoopbackServer implements AutoCloseable {
     final AtomicLong unauthorized = new AtomicLong();
 
     LoopbackServer(int threads) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
+        server = HttpServers.create(1024);
         executor = Executors.newFixedThreadPool(threads);
         server.setExecutor(executor);
         server.createContext("/", exchange -> {
@@ -39,7 +37,7 @@ final class LoopbackServer implements AutoCloseable {
     }
 
     String url(String path) {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        return HttpServers.url(server, path);
     }
 
     @Override
