@@ -23,6 +23,7 @@ final class Report {
     private final List<String> details = new ArrayList<>();
     private final String startedAt = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
     private final double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    private final long[] cpuBefore = CpuTicks.read();
     private final String settings;
 
     Report(String settings) {
@@ -47,7 +48,6 @@ final class Report {
 
     String markdown() {
         int cores = Runtime.getRuntime().availableProcessors();
-        double loadAfter = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         StringBuilder md = new StringBuilder();
         md.append("# oauth-identity benchmarks: latest results\n\n");
         md.append("Produced by `benchmarks/run.sh` (`org.oauthidentity.benchmarks.RunAll`); see `benchmarks/README.md` "
@@ -55,11 +55,7 @@ final class Report {
         md.append("| machine | |\n|---|---|\n");
         md.append("| date | ").append(startedAt).append(" |\n");
         md.append("| CPU | ").append(cpuModel()).append(", ").append(cores).append(" cores available to the JVM |\n");
-        md.append("| load average (1 min) | ").append(fmt("%.2f before, %.2f after", loadBefore, loadAfter))
-                .append(loadBefore > cores / 2.0 || loadAfter > cores / 2.0
-                        ? " (**shared machine**: other work was running; figures are lower and noisier than on an idle one)"
-                        : "")
-                .append(" |\n");
+        md.append("| other work on the machine | ").append(otherWork(cores)).append(" |\n");
         md.append("| OS | ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
                 .append(" (").append(System.getProperty("os.arch")).append(") |\n");
         md.append("| JVM | ").append(System.getProperty("java.vm.name")).append(' ')
@@ -90,6 +86,48 @@ final class Report {
     void write(Path file) throws IOException {
         Files.createDirectories(file.getParent());
         Files.writeString(file, markdown(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * How busy the machine was with work other than this run: CPU time of the whole machine minus that of
+     * this JVM and its JMH forks, over the run (Linux). Elsewhere, the load average before the run.
+     */
+    private String otherWork(int cores) {
+        long[] now = CpuTicks.read();
+        if (cpuBefore == null || now == null) {
+            return fmt("load average %.2f before the run (%d cores)", loadBefore, cores);
+        }
+        long wall = now[0] - cpuBefore[0];
+        long machineBusy = now[1] - cpuBefore[1];
+        long ours = now[2] - cpuBefore[2];
+        double others = wall <= 0 ? 0 : Math.max(0, machineBusy - ours) / (double) wall;
+        String verdict = others > 0.25
+                ? " (**shared machine**: figures are lower and noisier than on an idle one)"
+                : " (about idle otherwise)";
+        return fmt("other processes used %.2f of %d cores on average during the run%s", others, cores, verdict);
+    }
+
+    /** Clock ticks from /proc: elapsed (summed over CPUs, divided back to one CPU), machine busy, this process tree. */
+    private static final class CpuTicks {
+        static long[] read() {
+            try {
+                List<String> stat = Files.readAllLines(Path.of("/proc/stat"));
+                String[] cpu = stat.get(0).trim().split("\\s+");
+                long total = 0;
+                for (int i = 1; i < cpu.length && i <= 8; i++) {
+                    total += Long.parseLong(cpu[i]);
+                }
+                long idle = Long.parseLong(cpu[4]) + Long.parseLong(cpu[5]);
+                long cpus = Math.max(1, stat.stream().filter(l -> l.matches("cpu\\d+ .*")).count());
+                String self = Files.readString(Path.of("/proc/self/stat"));
+                String[] f = self.substring(self.lastIndexOf(')') + 2).split(" ");
+                // utime, stime, and cutime, cstime: the JMH forks once they have ended
+                long ours = Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+                return new long[] {total / cpus, total - idle, ours};
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
     }
 
     private static String cpuModel() {

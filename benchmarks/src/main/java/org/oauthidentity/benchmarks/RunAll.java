@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.oauthidentity.http.FreshTokenPathBenchmark;
 import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
@@ -36,6 +38,12 @@ import org.openjdk.jmh.runner.options.TimeValue;
 public final class RunAll {
     static final String NAMES = "throughput, fresh-path, storm, sweep, jdbc-storm";
 
+    /** Iterations of 2 s. Loopback HTTP on 4 threads needs ~10 s of warm-up on 2 cores (the JIT competes). */
+    private static final int WARMUP = 3;
+    private static final int THROUGHPUT_WARMUP = 6;
+    private static final int MEASUREMENT = 5;
+    private static final int PAIRED_MEASUREMENT = 8;
+
     private final boolean smoke;
     private final Path out;
     private final Report report;
@@ -44,9 +52,10 @@ public final class RunAll {
         this.smoke = smoke;
         this.out = out;
         this.report = new Report(smoke
-                ? "SMOKE (wiring check only): JMH 1 fork, 1 x 1 s warm-up, 1 x 1 s measurement; storm 1 round; sweep 2,000 and 500"
-                : "JMH 1 fork, 3 x 2 s warm-up, 5 x 2 s measurement per benchmark, gc profiler; storm 5 rounds per N "
-                        + "after 1 warm-up round; sweep 1 pass per N after a 500-identity warm-up pass");
+                ? "SMOKE (wiring check only): JMH 1 fork, 1 x 1 s warm-up, 2 x 1 s measurement; storm 1 round; sweep 2,000 and 500"
+                : "JMH 1 fork per run, gc profiler; warm-up 6 x 2 s (throughput) or 3 x 2 s (fresh path); measurement "
+                        + "5 x 2 s (8 x 2 s for the paired run); storm 5 rounds per N after 1 warm-up round; sweep 1 "
+                        + "pass per N after a 500-identity warm-up pass");
     }
 
     public static void main(String[] args) throws Exception {
@@ -99,8 +108,11 @@ public final class RunAll {
     // ---- 1. throughput --------------------------------------------------------------------------------------
 
     /**
-     * Plain, refreshing, refreshing, plain (ABBA): a load that drifts during the run (a shared machine) weighs
-     * on both sides alike, and the ratio of the means cancels it to first order.
+     * Two measurements of the same ratio. Separate runs, in the order plain, refreshing, refreshing, plain
+     * (ABBA): each path alone on the machine, with its allocation per call; a load that drifts during the run
+     * weighs on both sides alike and the ratio of the means cancels it to first order. Paired run: two
+     * threads of each path at the same moments, so whatever else the machine does hits both equally; the
+     * ratio is taken per iteration.
      */
     private void throughput() throws Exception {
         String[] order = {"plainOkHttp", "refreshingClient", "refreshingClient", "plainOkHttp"};
@@ -108,7 +120,8 @@ public final class RunAll {
         List<RunResult> refreshing = new ArrayList<>();
         List<String> runs = new ArrayList<>();
         for (int i = 0; i < order.length; i++) {
-            RunResult r = jmh(ThroughputBenchmark.class, order[i], "throughput-" + (i + 1) + "-" + order[i]);
+            RunResult r = jmh(ThroughputBenchmark.class, order[i], "throughput-" + (i + 1) + "-" + order[i],
+                    THROUGHPUT_WARMUP, MEASUREMENT);
             (order[i].equals("plainOkHttp") ? plain : refreshing).add(r);
             runs.add(fmt("%s %s calls/s, %s B/call", order[i], scoreWithError(r.getPrimaryResult()), alloc(r)));
         }
@@ -117,22 +130,50 @@ public final class RunAll {
         double ratio = refreshingScore / plainScore;
         double plainAlloc = mean(plain, RunAll::allocNorm);
         double refreshingAlloc = mean(refreshing, RunAll::allocNorm);
-        report.row("1. Throughput, plain OkHttp (loopback GET + body, 4 threads)",
+        report.row("1. Throughput, plain OkHttp (loopback GET + body, 4 threads), separate runs",
                 fmt("%,.0f calls/s", plainScore), "—", "1.00 (reference)", "—");
-        report.row("1. Throughput, RefreshingHttpClient (fresh token), same OkHttpClient and server",
+        report.row("1. Throughput, RefreshingHttpClient (fresh token), same OkHttpClient and server, separate runs",
                 fmt("%,.0f calls/s", refreshingScore), ">= 0.97 x plain", fmt("%.3f", ratio), met(ratio >= 0.97));
-        report.row("1. Allocation per call, plain OkHttp", fmt("%,.0f B/call", plainAlloc), "—", "1.00 (reference)", "—");
+        report.detail("Throughput, separate runs in the order run (ABBA; the table has the mean of each side): "
+                + String.join("; ", runs) + ". Errors are JMH's 99.9% intervals.");
+
+        RunResult paired = jmh(ThroughputBenchmark.class, "paired", "throughput-5-paired", THROUGHPUT_WARMUP,
+                PAIRED_MEASUREMENT);
+        List<Double> ratios = new ArrayList<>();
+        double pairedPlain = 0;
+        double pairedRefreshing = 0;
+        for (BenchmarkResult fork : paired.getBenchmarkResults()) {
+            for (IterationResult it : fork.getIterationResults()) {
+                double p = it.getSecondaryResults().get("pairedPlainOkHttp").getScore();
+                double q = it.getSecondaryResults().get("pairedRefreshingClient").getScore();
+                ratios.add(q / p);
+                pairedPlain += p;
+                pairedRefreshing += q;
+            }
+        }
+        double pairedRatio = pairedRefreshing / pairedPlain;
+        report.row("1. Throughput, paired run: 2 threads plain OkHttp and 2 through RefreshingHttpClient at once",
+                fmt("%,.0f vs %,.0f calls/s; per-iteration ratio %.3f to %.3f", pairedRefreshing / ratios.size(),
+                        pairedPlain / ratios.size(),
+                        ratios.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
+                        ratios.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN)),
+                ">= 0.97 x plain", fmt("%.3f", pairedRatio), met(pairedRatio >= 0.97));
+        report.detail("Throughput, paired run, ratio RefreshingHttpClient / plain per iteration: "
+                + ratios.stream().map(x -> fmt("%.3f", x)).collect(Collectors.joining(", ")));
+
+        report.row("1. Allocation per call, plain OkHttp (whole JVM, loopback server included)",
+                fmt("%,.0f B/call", plainAlloc), "—", "1.00 (reference)", "—");
         report.row("1. Allocation per call, RefreshingHttpClient", fmt("%,.0f B/call (+%,.0f)",
                 refreshingAlloc, refreshingAlloc - plainAlloc), "—", fmt("%.3f", refreshingAlloc / plainAlloc), "—");
-        report.detail("Throughput runs, in the order run (ABBA; figures above are the means of each side): "
-                + String.join("; ", runs) + ". Errors are JMH's 99.9% intervals.");
     }
 
     // ---- 2. fresh-token path ----------------------------------------------------------------------------
 
     private void freshPath() throws Exception {
-        RunResult noOp = jmh(FreshTokenPathBenchmark.class, "noOpInterceptors", "fresh-path-noOpInterceptors");
-        RunResult fresh = jmh(FreshTokenPathBenchmark.class, "freshTokenPath", "fresh-path-freshTokenPath");
+        RunResult noOp = jmh(FreshTokenPathBenchmark.class, "noOpInterceptors", "fresh-path-noOpInterceptors",
+                WARMUP, MEASUREMENT);
+        RunResult fresh = jmh(FreshTokenPathBenchmark.class, "freshTokenPath", "fresh-path-freshTokenPath",
+                WARMUP, MEASUREMENT);
         double added = fresh.getPrimaryResult().getScore() - noOp.getPrimaryResult().getScore();
         report.row("2. Fresh-token path, two no-op interceptors on an in-memory chain (baseline)",
                 fmt("%s ns/call, %s B/call", scoreWithError(noOp.getPrimaryResult()), alloc(noOp)), "—", "—", "—");
@@ -223,13 +264,14 @@ public final class RunAll {
 
     // ---- JMH --------------------------------------------------------------------------------------------
 
-    private RunResult jmh(Class<?> benchmark, String method, String resultName) throws Exception {
+    private RunResult jmh(Class<?> benchmark, String method, String resultName, int warmups, int iterations)
+            throws Exception {
         OptionsBuilder options = new OptionsBuilder();
         options.include("^" + Pattern.quote(benchmark.getName() + "." + method) + "$")
                 .forks(1)
-                .warmupIterations(smoke ? 1 : 3)
+                .warmupIterations(smoke ? 1 : warmups)
                 .warmupTime(TimeValue.seconds(smoke ? 1 : 2))
-                .measurementIterations(smoke ? 1 : 5)
+                .measurementIterations(smoke ? 2 : iterations)
                 .measurementTime(TimeValue.seconds(smoke ? 1 : 2))
                 .addProfiler(GCProfiler.class)
                 .shouldFailOnError(true)

@@ -13,6 +13,8 @@ import org.oauthidentity.testing.DummyProvider;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -86,6 +88,22 @@ public class ThroughputBenchmark {
 
     @Benchmark
     public String refreshingClient() throws IOException {
+        return Fixtures.get(refreshing, request);
+    }
+
+    /** Paired run: two threads call plainly while two call through RefreshingHttpClient, at the same time. */
+    @Benchmark
+    @Group("paired")
+    @GroupThreads(2)
+    public String pairedPlainOkHttp() throws IOException {
+        return Fixtures.get(plain, request);
+    }
+
+    /** The other half of the paired run. */
+    @Benchmark
+    @Group("paired")
+    @GroupThreads(2)
+    public String pairedRefreshingClient() throws IOException {
         return Fixtures.get(refreshing, request);
     }
 }
