@@ -45,4 +45,19 @@ final class LoopbackServer implements AutoCloseable {
         server.stop(0);
         executor.shutdownNow();
     }
+
+    /**
+     * Serves in a process of its own (see {@link LoopbackServerProcess}): prints {@code PORT <n>} once
+     * listening, and exits when its standard input ends, that is when the process that started it is gone.
+     */
+    public static void main(String[] args) throws IOException {
+        LoopbackServer server = new LoopbackServer(args.length > 0 ? Integer.parseInt(args[0]) : 8);
+        System.out.println("PORT " + server.server.getAddress().getPort());
+        System.out.flush();
+        while (System.in.read() != -1) {
+            // nothing to read: waiting for the end of the stream
+        }
+        server.close();
+        System.exit(0);
+    }
 }

@@ -123,7 +123,8 @@ public final class RunAll {
             RunResult r = jmh(ThroughputBenchmark.class, order[i], "throughput-" + (i + 1) + "-" + order[i],
                     THROUGHPUT_WARMUP, MEASUREMENT);
             (order[i].equals("plainOkHttp") ? plain : refreshing).add(r);
-            runs.add(fmt("%s %s calls/s, %s B/call", order[i], scoreWithError(r.getPrimaryResult()), alloc(r)));
+            runs.add(fmt("%s %s calls/s, %.1f µs CPU/call, %s B/call", order[i], scoreWithError(r.getPrimaryResult()),
+                    secondary(r, "cpu.per.op"), alloc(r)));
         }
         double plainScore = mean(plain, r -> r.getPrimaryResult().getScore());
         double refreshingScore = mean(refreshing, r -> r.getPrimaryResult().getScore());
@@ -161,9 +162,15 @@ public final class RunAll {
         report.detail("Throughput, paired run, ratio RefreshingHttpClient / plain per iteration: "
                 + ratios.stream().map(x -> fmt("%.3f", x)).collect(Collectors.joining(", ")));
 
-        report.row("1. Allocation per call, plain OkHttp (whole JVM, loopback server included)",
-                fmt("%,.0f B/call", plainAlloc), "—", "1.00 (reference)", "—");
-        report.row("1. Allocation per call, RefreshingHttpClient", fmt("%,.0f B/call (+%,.0f)",
+        double plainCpu = mean(plain, r -> secondary(r, "cpu.per.op"));
+        double refreshingCpu = mean(refreshing, r -> secondary(r, "cpu.per.op"));
+        report.row("1. Client CPU per call, plain OkHttp (benchmark JVM only: the API server runs in its own process)",
+                fmt("%.1f µs/call", plainCpu), "—", "1.00 (reference)", "—");
+        report.row("1. Client CPU per call, RefreshingHttpClient", fmt("%.1f µs/call (%+.1f µs)", refreshingCpu,
+                refreshingCpu - plainCpu), "—", fmt("%.3f (calls per CPU-second)", plainCpu / refreshingCpu), "—");
+        report.row("1. Client allocation per call, plain OkHttp", fmt("%,.0f B/call", plainAlloc), "—",
+                "1.00 (reference)", "—");
+        report.row("1. Client allocation per call, RefreshingHttpClient", fmt("%,.0f B/call (%+,.0f)",
                 refreshingAlloc, refreshingAlloc - plainAlloc), "—", fmt("%.3f", refreshingAlloc / plainAlloc), "—");
     }
 
@@ -274,6 +281,7 @@ public final class RunAll {
                 .measurementIterations(smoke ? 2 : iterations)
                 .measurementTime(TimeValue.seconds(smoke ? 1 : 2))
                 .addProfiler(GCProfiler.class)
+                .addProfiler(CpuProfiler.class)
                 .shouldFailOnError(true)
                 .resultFormat(ResultFormatType.JSON)
                 .result(out.resolve(resultName + ".json").toString());
@@ -287,8 +295,12 @@ public final class RunAll {
     }
 
     private static double allocNorm(RunResult r) {
-        Result<?> alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
-        return alloc == null ? Double.NaN : alloc.getScore();
+        return secondary(r, "gc.alloc.rate.norm");
+    }
+
+    private static double secondary(RunResult r, String label) {
+        Result<?> result = r.getSecondaryResults().get(label);
+        return result == null ? Double.NaN : result.getScore();
     }
 
     private static String alloc(RunResult r) {

@@ -29,8 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Benchmark 1: calls per second through {@link RefreshingHttpClient} (fresh token) against the very same
  * {@link OkHttpClient} without it, both calling the same loopback API and reading the body. The ratio
- * {@code refreshingClient / plainOkHttp} of one run is the figure; run with the gc profiler for the bytes
- * allocated per call ({@code gc.alloc.rate.norm}).
+ * {@code refreshingClient / plainOkHttp} of one run is the figure. The API server runs in a process of its
+ * own, so the gc profiler's bytes per call ({@code gc.alloc.rate.norm}) and {@link CpuProfiler}'s CPU per
+ * call are the client's alone. {@code paired} runs both paths at the same moments, two threads each.
  *
  * <p>The token never needs a refresh (it expires in a year), so what is measured is the cost every call
  * pays: the two interceptors, one clock read, one extra request header on the wire.
@@ -43,7 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class ThroughputBenchmark {
-    private LoopbackServer api;
+    private LoopbackServerProcess api;
     private OkHttpClient plain;
     private RefreshingHttpClient refreshing;
     private DummyProvider provider;
@@ -51,7 +52,7 @@ public class ThroughputBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        api = new LoopbackServer(8);
+        api = new LoopbackServerProcess(8);
         plain = Fixtures.client(16);
         Clock clock = Clock.systemUTC();
         InMemoryIdentityStore store = new InMemoryIdentityStore();
