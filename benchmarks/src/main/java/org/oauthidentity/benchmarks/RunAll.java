@@ -15,8 +15,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.oauthidentity.http.FreshTokenPathBenchmark;
 import org.openjdk.jmh.profile.GCProfiler;
-import org.openjdk.jmh.results.BenchmarkResult;
-import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
@@ -40,9 +38,9 @@ public final class RunAll {
 
     /** Iterations of 2 s. Loopback HTTP on 4 threads needs ~10 s of warm-up on 2 cores (the JIT competes). */
     private static final int WARMUP = 3;
-    private static final int THROUGHPUT_WARMUP = 6;
     private static final int MEASUREMENT = 5;
-    private static final int PAIRED_MEASUREMENT = 8;
+    private static final int THROUGHPUT_WARMUP = 5;
+    private static final int THROUGHPUT_MEASUREMENT = 3;
 
     private final boolean smoke;
     private final Path out;
@@ -53,9 +51,10 @@ public final class RunAll {
         this.out = out;
         this.report = new Report(smoke
                 ? "SMOKE (wiring check only): JMH 1 fork, 1 x 1 s warm-up, 2 x 1 s measurement; storm 1 round; sweep 2,000 and 500"
-                : "JMH 1 fork per run, gc profiler; warm-up 6 x 2 s (throughput) or 3 x 2 s (fresh path); measurement "
-                        + "5 x 2 s (8 x 2 s for the paired run); storm 5 rounds per N after 1 warm-up round; sweep 1 "
-                        + "pass per N after a 500-identity warm-up pass");
+                : "JMH with the gc and CPU profilers; throughput: 8 forks (4 per side), each 5 x 2 s warm-up and "
+                        + "3 x 2 s measurement; fresh path: 1 fork per side, 3 x 2 s warm-up, 5 x 2 s measurement; "
+                        + "storm: 5 rounds per N after 1 warm-up round; sweep: 1 pass per N after a 500-identity "
+                        + "warm-up pass");
     }
 
     public static void main(String[] args) throws Exception {
@@ -108,60 +107,48 @@ public final class RunAll {
     // ---- 1. throughput --------------------------------------------------------------------------------------
 
     /**
-     * Two measurements of the same ratio. Separate runs, in the order plain, refreshing, refreshing, plain
-     * (ABBA): each path alone on the machine, with its allocation per call; a load that drifts during the run
-     * weighs on both sides alike and the ratio of the means cancels it to first order. Paired run: two
-     * threads of each path at the same moments, so whatever else the machine does hits both equally; the
-     * ratio is taken per iteration.
+     * One JMH fork per run, alternating plain (A) and refreshing (B) as A B B A B A A B: a load that drifts
+     * during the run weighs on both sides alike, and runs of one side in different JVMs show how much a
+     * figure moves from fork to fork (the JIT does not compile the same way twice), which is most of the
+     * noise. The ratio is that of the means; its interval comes from the four adjacent pairs.
      */
     private void throughput() throws Exception {
-        String[] order = {"plainOkHttp", "refreshingClient", "refreshingClient", "plainOkHttp"};
+        String a = "plainOkHttp";
+        String b = "refreshingClient";
+        String[] order = smoke ? new String[] {a, b} : new String[] {a, b, b, a, b, a, a, b};
         List<RunResult> plain = new ArrayList<>();
         List<RunResult> refreshing = new ArrayList<>();
+        List<Double> pairRatios = new ArrayList<>();
         List<String> runs = new ArrayList<>();
         for (int i = 0; i < order.length; i++) {
             RunResult r = jmh(ThroughputBenchmark.class, order[i], "throughput-" + (i + 1) + "-" + order[i],
-                    THROUGHPUT_WARMUP, MEASUREMENT);
-            (order[i].equals("plainOkHttp") ? plain : refreshing).add(r);
+                    THROUGHPUT_WARMUP, THROUGHPUT_MEASUREMENT);
+            (order[i].equals(a) ? plain : refreshing).add(r);
             runs.add(fmt("%s %s calls/s, %.1f µs CPU/call, %s B/call", order[i], scoreWithError(r.getPrimaryResult()),
                     secondary(r, "cpu.per.op"), alloc(r)));
+            if (i % 2 == 1) {
+                List<RunResult> pair = List.of(plain.get(plain.size() - 1), refreshing.get(refreshing.size() - 1));
+                pairRatios.add(pair.get(1).getPrimaryResult().getScore() / pair.get(0).getPrimaryResult().getScore());
+            }
         }
         double plainScore = mean(plain, r -> r.getPrimaryResult().getScore());
         double refreshingScore = mean(refreshing, r -> r.getPrimaryResult().getScore());
         double ratio = refreshingScore / plainScore;
+        double[] interval = interval95(pairRatios);
+        report.row("1. Throughput, plain OkHttp (loopback GET + body, 4 threads)",
+                fmt("%,.0f calls/s (mean of %d forks)", plainScore, plain.size()), "—", "1.00 (reference)", "—");
+        report.row("1. Throughput, RefreshingHttpClient (fresh token), same OkHttpClient and server",
+                fmt("%,.0f calls/s (mean of %d forks)", refreshingScore, refreshing.size()), ">= 0.97 x plain",
+                Double.isNaN(interval[0]) ? fmt("%.3f", ratio)
+                        : fmt("%.3f (95%% interval of the pairs: %.3f to %.3f)", ratio, interval[0], interval[1]),
+                ratioVerdict(ratio, interval));
+        report.detail("Throughput forks in the order run (A B B A B A A B; the table has the mean of each side): "
+                + String.join("; ", runs) + ". Errors are JMH's 99.9% intervals within one fork.");
+        report.detail("Throughput ratio of each adjacent pair of forks: "
+                + pairRatios.stream().map(x -> fmt("%.3f", x)).collect(Collectors.joining(", ")));
+
         double plainAlloc = mean(plain, RunAll::allocNorm);
         double refreshingAlloc = mean(refreshing, RunAll::allocNorm);
-        report.row("1. Throughput, plain OkHttp (loopback GET + body, 4 threads), separate runs",
-                fmt("%,.0f calls/s", plainScore), "—", "1.00 (reference)", "—");
-        report.row("1. Throughput, RefreshingHttpClient (fresh token), same OkHttpClient and server, separate runs",
-                fmt("%,.0f calls/s", refreshingScore), ">= 0.97 x plain", fmt("%.3f", ratio), met(ratio >= 0.97));
-        report.detail("Throughput, separate runs in the order run (ABBA; the table has the mean of each side): "
-                + String.join("; ", runs) + ". Errors are JMH's 99.9% intervals.");
-
-        RunResult paired = jmh(ThroughputBenchmark.class, "paired", "throughput-5-paired", THROUGHPUT_WARMUP,
-                PAIRED_MEASUREMENT);
-        List<Double> ratios = new ArrayList<>();
-        double pairedPlain = 0;
-        double pairedRefreshing = 0;
-        for (BenchmarkResult fork : paired.getBenchmarkResults()) {
-            for (IterationResult it : fork.getIterationResults()) {
-                double p = it.getSecondaryResults().get("pairedPlainOkHttp").getScore();
-                double q = it.getSecondaryResults().get("pairedRefreshingClient").getScore();
-                ratios.add(q / p);
-                pairedPlain += p;
-                pairedRefreshing += q;
-            }
-        }
-        double pairedRatio = pairedRefreshing / pairedPlain;
-        report.row("1. Throughput, paired run: 2 threads plain OkHttp and 2 through RefreshingHttpClient at once",
-                fmt("%,.0f vs %,.0f calls/s; per-iteration ratio %.3f to %.3f", pairedRefreshing / ratios.size(),
-                        pairedPlain / ratios.size(),
-                        ratios.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
-                        ratios.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN)),
-                ">= 0.97 x plain", fmt("%.3f", pairedRatio), met(pairedRatio >= 0.97));
-        report.detail("Throughput, paired run, ratio RefreshingHttpClient / plain per iteration: "
-                + ratios.stream().map(x -> fmt("%.3f", x)).collect(Collectors.joining(", ")));
-
         double plainCpu = mean(plain, r -> secondary(r, "cpu.per.op"));
         double refreshingCpu = mean(refreshing, r -> secondary(r, "cpu.per.op"));
         report.row("1. Client CPU per call, plain OkHttp (benchmark JVM only: the API server runs in its own process)",
@@ -172,6 +159,29 @@ public final class RunAll {
                 "1.00 (reference)", "—");
         report.row("1. Client allocation per call, RefreshingHttpClient", fmt("%,.0f B/call (%+,.0f)",
                 refreshingAlloc, refreshingAlloc - plainAlloc), "—", fmt("%.3f", refreshingAlloc / plainAlloc), "—");
+    }
+
+    /** Mean ± t(0.975, n-1) standard errors; NaN with fewer than two values. */
+    private static double[] interval95(List<Double> values) {
+        int n = values.size();
+        if (n < 2) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        double mean = values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        double var = values.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum() / (n - 1);
+        double[] t = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306};
+        double half = t[Math.min(n - 2, t.length - 1)] * Math.sqrt(var / n);
+        return new double[] {mean - half, mean + half};
+    }
+
+    private static String ratioVerdict(double ratio, double[] interval) {
+        if (Double.isNaN(interval[0])) {
+            return met(ratio >= 0.97);
+        }
+        if (ratio >= 0.97) {
+            return interval[0] >= 0.97 ? "yes" : "yes (within noise: the interval reaches below 0.97)";
+        }
+        return interval[1] >= 0.97 ? "**NO** (within noise: the interval reaches 0.97)" : "**NO**";
     }
 
     // ---- 2. fresh-token path ----------------------------------------------------------------------------

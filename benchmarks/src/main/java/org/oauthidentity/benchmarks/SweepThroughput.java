@@ -2,6 +2,9 @@ package org.oauthidentity.benchmarks;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +27,7 @@ import org.oauthidentity.sweep.ValidationSweep;
  * {@link OAuth2Provider} over an OkHttpClient that keeps enough idle connections to reuse them all. The
  * physical limit is {@code concurrency / latency} identities per second (32 / 20 ms = 1,600/s).
  *
- * <p>Heap, each figure read after {@code System.gc()}: before the store is filled, once it is filled, in the
+ * <p>Heap, each figure the live heap at the end of a {@code System.gc()}: before the store is filled, once it is filled, in the
  * middle of the pass (one collection when half the identities are checked) and after it. The pass's own
  * working set is the middle figure minus the filled-store figure; it should not depend on N, while the store
  * itself (in memory here) does. Every identity starts shaped like a checked one (its own tokens, instants and
@@ -143,11 +146,21 @@ public final class SweepThroughput {
                 sampler.max());
     }
 
-    /** Heap in use after a full collection: what is reachable, give or take the collector's bookkeeping. */
+    /**
+     * Heap in use at the end of a full collection: what is reachable. Read from the pools' usage as the
+     * collector left it, not their usage now, which grows by whole allocation buffers as soon as the pass's
+     * other threads allocate again.
+     */
     static long liveHeap() {
         System.gc();
-        System.gc();
-        return MEMORY.getHeapMemoryUsage().getUsed();
+        long used = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage afterGc = pool.getType() == MemoryType.HEAP ? pool.getCollectionUsage() : null;
+            if (afterGc != null) {
+                used += afterGc.getUsed();
+            }
+        }
+        return used;
     }
 
     /** Keeps the store reachable up to here, so the "after" heap figure still holds it. */
