@@ -136,9 +136,10 @@ public final class RunAll {
         double ratio = refreshingScore / plainScore;
         double[] interval = interval95(pairRatios);
         report.row("1. Throughput, plain OkHttp (loopback GET + body, 4 threads)",
-                fmt("%,.0f calls/s (mean of %d forks)", plainScore, plain.size()), "—", "1.00 (reference)", "—");
+                fmt("%,.0f calls/s (mean of %d fork%s)", plainScore, plain.size(), plain.size() == 1 ? "" : "s"), "—", "1.00 (reference)", "—");
         report.row("1. Throughput, RefreshingHttpClient (fresh token), same OkHttpClient and server",
-                fmt("%,.0f calls/s (mean of %d forks)", refreshingScore, refreshing.size()), ">= 0.97 x plain",
+                fmt("%,.0f calls/s (mean of %d fork%s)", refreshingScore, refreshing.size(),
+                        refreshing.size() == 1 ? "" : "s"), ">= 0.97 x plain",
                 Double.isNaN(interval[0]) ? fmt("%.3f", ratio)
                         : fmt("%.3f (95%% interval of the pairs: %.3f to %.3f)", ratio, interval[0], interval[1]),
                 ratioVerdict(ratio, interval));
