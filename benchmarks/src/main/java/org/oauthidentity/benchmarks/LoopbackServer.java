@@ -3,8 +3,6 @@ package org.oauthidentity.benchmarks;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,7 +21,7 @@ final class LoopbackServer implements AutoCloseable {
     final AtomicLong unauthorized = new AtomicLong();
 
     LoopbackServer(int threads) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
+        server = HttpServers.create(1024);
         executor = Executors.newFixedThreadPool(threads);
         server.setExecutor(executor);
         server.createContext("/", exchange -> {
@@ -39,12 +37,27 @@ final class LoopbackServer implements AutoCloseable {
     }
 
     String url(String path) {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        return HttpServers.url(server, path);
     }
 
     @Override
     public void close() {
         server.stop(0);
         executor.shutdownNow();
+    }
+
+    /**
+     * Serves in a process of its own (see {@link LoopbackServerProcess}): prints {@code PORT <n>} once
+     * listening, and exits when its standard input ends, that is when the process that started it is gone.
+     */
+    public static void main(String[] args) throws IOException {
+        LoopbackServer server = new LoopbackServer(args.length > 0 ? Integer.parseInt(args[0]) : 8);
+        System.out.println("PORT " + server.server.getAddress().getPort());
+        System.out.flush();
+        while (System.in.read() != -1) {
+            // nothing to read: waiting for the end of the stream
+        }
+        server.close();
+        System.exit(0);
     }
 }

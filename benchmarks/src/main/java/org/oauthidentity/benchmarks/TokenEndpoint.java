@@ -1,0 +1,89 @@
+package org.oauthidentity.benchmarks;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A vendor's token endpoint on loopback: answers every {@code grant_type=refresh_token} request with a new
+ * access token and a new (rotated) refresh token, after a fixed server-side delay that stands for the
+ * vendor's latency. Counts requests and refusals; records nothing else, so a long run does not grow the heap.
+ * Each in-flight request holds one server thread for the delay: give it at least as many threads as callers.
+ */
+final class TokenEndpoint implements AutoCloseable {
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final long delayMillis;
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+
+    TokenEndpoint(int threads, Duration latency) throws IOException {
+        this.delayMillis = latency.toMillis();
+        server = HttpServers.create(1024);
+        executor = Executors.newFixedThreadPool(threads, runnable -> {
+            Thread t = new Thread(runnable, "token-endpoint");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/token", this::answer);
+        server.start();
+    }
+
+    private void answer(HttpExchange exchange) throws IOException {
+        long n = requests.incrementAndGet();
+        String form = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        if (delayMillis > 0) {
+            try {
+                Thread.sleep(delayMillis); // the simulated vendor latency, not a wait for something to happen
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        boolean refresh = "POST".equals(exchange.getRequestMethod()) && form.contains("grant_type=refresh_token")
+                && form.contains("refresh_token=") && exchange.getRequestHeaders().getFirst("Authorization") != null;
+        byte[] body;
+        int status;
+        if (refresh) {
+            status = 200;
+            body = ("{\"access_token\":\"bench-access-" + n + "\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
+                    + "\"refresh_token\":\"bench-refresh-" + n + "\"}").getBytes(StandardCharsets.UTF_8);
+        } else {
+            refused.incrementAndGet();
+            status = 400;
+            body = "{\"error\":\"invalid_request\"}".getBytes(StandardCharsets.UTF_8);
+        }
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.getResponseHeaders().add("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    String url() {
+        return HttpServers.url(server, "/token");
+    }
+
+    /** Token requests answered or being answered so far. */
+    long requests() {
+        return requests.get();
+    }
+
+    /** Requests that were not a well-formed refresh (answered 400): a benchmark that sees any is broken. */
+    long refused() {
+        return refused.get();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}
