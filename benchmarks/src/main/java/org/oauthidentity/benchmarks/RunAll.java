@@ -193,9 +193,9 @@ public final class RunAll {
         RunResult fresh = jmh(FreshTokenPathBenchmark.class, "freshTokenPath", "fresh-path-freshTokenPath",
                 WARMUP, MEASUREMENT);
         double added = fresh.getPrimaryResult().getScore() - noOp.getPrimaryResult().getScore();
-        report.row("2. Fresh-token path, two no-op interceptors on an in-memory chain (baseline)",
+        report.row("2. Fresh-token path, a no-op interceptor on an in-memory chain (baseline)",
                 fmt("%s ns/call, %s B/call", scoreWithError(noOp.getPrimaryResult()), alloc(noOp)), "—", "—", "—");
-        report.row("2. Fresh-token path, RefreshInterceptor + BearerInterceptor on the same chain",
+        report.row("2. Fresh-token path, RefreshingHttpClient's interceptor on the same chain",
                 fmt("%s ns/call, %s B/call", scoreWithError(fresh.getPrimaryResult()), alloc(fresh)), "—", "—", "—");
         report.row("2. Added latency on the fresh-token path (difference of the two)",
                 fmt("%,.0f ns (%.3f µs), %+,.0f B/call", added, added / 1000, allocNorm(fresh) - allocNorm(noOp)),

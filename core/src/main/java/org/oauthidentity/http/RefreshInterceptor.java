@@ -10,13 +10,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Application interceptor: refreshes before a call to an API origin when the token is (nearly) expired,
- * and after a 401 to the token it sent, retries the call once. The retry guard is this method's own
- * control flow, so it belongs to one call and cannot leak into another (the bug of the reference client,
- * whose flag lived on the client and stayed set after a failed refresh).
+ * The one interceptor (an application interceptor): puts the identity's token on calls to an API origin,
+ * refreshing first when it is (nearly) expired, and after a 401 to that token refreshes and retries the call
+ * once. The retry guard is this method's own control flow, so it belongs to one call and cannot leak into
+ * another (the bug of the reference client, whose flag lived on the client and stayed set after a failed
+ * refresh).
+ *
+ * <p>Where the token goes: only on calls whose URL is an API origin; a caller's own {@code Authorization}
+ * header is replaced there and left alone elsewhere. On a redirect, OkHttp drops the {@code Authorization}
+ * header whenever the next hop is another origin (scheme, host or port: it could not reuse the connection),
+ * so the token never follows a redirect away from the origin it was sent to; a 401 counts only if its hop
+ * still carried our token.
  */
 final class RefreshInterceptor implements Interceptor {
     private static final Logger log = LoggerFactory.getLogger(RefreshingHttpClient.class);
+    private static final String AUTHORIZATION = "Authorization";
 
     private final String identityId;
     private final ApiOrigins origins;
@@ -37,23 +45,16 @@ final class RefreshInterceptor implements Interceptor {
             // No token goes there: no reason to wait for a refresh, nor to fail if it fails.
             return chain.proceed(request);
         }
-        // Makes sure a usable version is installed; BearerInterceptor sends the installed one (this or newer)
-        // on each hop, so the token is chosen where it is sent and a redirect cannot carry it elsewhere.
-        cache.tokenForSending();
-        Response response = chain.proceed(request);
-        if (response.code() != 401) {
+        CachedToken sent = cache.tokenForSending();
+        Response response = chain.proceed(withToken(request, sent));
+        if (response.code() != 401 || !carried(response, sent)) {
             return response;
         }
-        return afterUnauthorized(chain, request, response);
+        return afterUnauthorized(chain, request, response, sent);
     }
 
-    private Response afterUnauthorized(Chain chain, Request request, Response response) throws IOException {
-        SentToken sent = chain.call().tag(SentToken.class);
-        CachedToken rejected = sent == null ? null : sent.take();
-        if (rejected == null || !origins.contains(response.request().url())) {
-            // The 401 came from a hop that carried no token of ours (another origin after a redirect).
-            return response;
-        }
+    private Response afterUnauthorized(Chain chain, Request request, Response response, CachedToken rejected)
+            throws IOException {
         RequestBody body = request.body();
         boolean replayable = body == null || !(body.isOneShot() || body.isDuplex());
         if (replayable) {
@@ -61,8 +62,9 @@ final class RefreshInterceptor implements Interceptor {
         }
         log.debug("identity {}: the API answered 401 to token version {}; refreshing{}", identityId,
                 rejected.version, replayable ? " and retrying once" : " (one-shot body: not retried)");
+        CachedToken replacement;
         try {
-            cache.replacementFor(rejected);
+            replacement = cache.replacementFor(rejected);
         } catch (IOException e) {
             response.close();
             throw e;
@@ -76,6 +78,16 @@ final class RefreshInterceptor implements Interceptor {
         } catch (RuntimeException e) {
             log.warn("refresh listener failed; ignored", e);
         }
-        return chain.proceed(request);
+        return chain.proceed(withToken(request, replacement));
+    }
+
+    private static Request withToken(Request request, CachedToken token) {
+        return request.newBuilder().header(AUTHORIZATION, token.authorization).build();
+    }
+
+    /** Whether the hop that answered went to an API origin with this token (not a redirect elsewhere). */
+    private boolean carried(Response response, CachedToken sent) {
+        Request answered = response.request();
+        return origins.contains(answered.url()) && sent.authorization.equals(answered.header(AUTHORIZATION));
     }
 }

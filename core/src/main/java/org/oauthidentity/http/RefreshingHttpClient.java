@@ -74,7 +74,6 @@ public final class RefreshingHttpClient implements Call.Factory {
                 b.maxRefreshWait, background);
         this.client = base.newBuilder()
                 .addInterceptor(new RefreshInterceptor(identityId, origins, cache, b.listener))
-                .addNetworkInterceptor(new BearerInterceptor(origins, cache))
                 .build();
     }
 
