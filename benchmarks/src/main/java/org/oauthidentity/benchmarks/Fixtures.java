@@ -41,9 +41,14 @@ final class Fixtures {
 
     /** As {@link #provider(TokenEndpoint, OkHttpClient)}, computing expiries from {@code clock}. */
     static OAuth2Provider provider(TokenEndpoint endpoint, OkHttpClient client, Clock clock) {
+        return provider(endpoint.url(), client, clock);
+    }
+
+    /** As above, for a token endpoint running in another process. */
+    static OAuth2Provider provider(String tokenUrl, OkHttpClient client, Clock clock) {
         return OAuth2Provider.create(OAuth2Settings.builder()
                 .providerKey(PROVIDER_KEY)
-                .tokenUrl(endpoint.url())
+                .tokenUrl(tokenUrl)
                 .clientId("bench-client")
                 .clientSecret("bench-client-secret")
                 .httpClient(client)

@@ -18,6 +18,11 @@ final class ShiftableClock extends Clock {
         offsetMillis += by.toMillis(); // one writer, the benchmark's own thread
     }
 
+    /** Sets the total shift from the system clock (another process's rounds are counted from the start). */
+    void shiftTo(Duration offset) {
+        offsetMillis = offset.toMillis();
+    }
+
     @Override
     public long millis() {
         return System.currentTimeMillis() + offsetMillis;

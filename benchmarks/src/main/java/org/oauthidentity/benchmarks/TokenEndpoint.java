@@ -22,6 +22,10 @@ final class TokenEndpoint implements AutoCloseable {
     private final long delayMillis;
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong reused = new AtomicLong();
+    /** Strict rotation (see {@link #rotateStrictly}): the one refresh token that works now; null: any works. */
+    private final java.util.concurrent.atomic.AtomicReference<String> current =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     TokenEndpoint(int threads, Duration latency) throws IOException {
         this.delayMillis = latency.toMillis();
@@ -50,10 +54,17 @@ final class TokenEndpoint implements AutoCloseable {
                 && form.contains("refresh_token=") && exchange.getRequestHeaders().getFirst("Authorization") != null;
         byte[] body;
         int status;
-        if (refresh) {
+        String presented = refresh ? formValue(form, "refresh_token") : null;
+        String next = "bench-refresh-" + n;
+        if (refresh && !acceptRotating(presented, next)) {
+            // Like GitLab: a refresh token is good for one refresh; presenting it again kills the grant.
+            reused.incrementAndGet();
+            status = 400;
+            body = "{\"error\":\"invalid_grant\",\"error_description\":\"reused\"}".getBytes(StandardCharsets.UTF_8);
+        } else if (refresh) {
             status = 200;
             body = ("{\"access_token\":\"bench-access-" + n + "\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
-                    + "\"refresh_token\":\"bench-refresh-" + n + "\"}").getBytes(StandardCharsets.UTF_8);
+                    + "\"refresh_token\":\"" + next + "\"}").getBytes(StandardCharsets.UTF_8);
         } else {
             refused.incrementAndGet();
             status = 400;
@@ -74,6 +85,50 @@ final class TokenEndpoint implements AutoCloseable {
     /** Token requests answered or being answered so far. */
     long requests() {
         return requests.get();
+    }
+
+    /**
+     * From now on only {@code refreshToken}, then each newly issued one, is accepted, once: a refresh token
+     * presented twice (two processes refreshing the same identity) is refused with {@code invalid_grant} and
+     * counted by {@link #reusedRefreshTokens()}.
+     */
+    void rotateStrictly(String refreshToken) {
+        current.set(refreshToken);
+    }
+
+    /** Refresh tokens presented after they had been used (strict rotation only). */
+    long reusedRefreshTokens() {
+        return reused.get();
+    }
+
+    /** The refresh token that works now (strict rotation only). */
+    String currentRefreshToken() {
+        return current.get();
+    }
+
+    /** Without strict rotation: always. With it: only the current refresh token, which {@code next} replaces. */
+    private boolean acceptRotating(String presented, String next) {
+        synchronized (current) {
+            String now = current.get();
+            if (now == null) {
+                return true;
+            }
+            if (!now.equals(presented)) {
+                return false;
+            }
+            current.set(next);
+            return true;
+        }
+    }
+
+    private static String formValue(String form, String name) {
+        for (String pair : form.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).equals(name)) {
+                return java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     /** Requests that were not a well-formed refresh (answered 400): a benchmark that sees any is broken. */
