@@ -31,8 +31,12 @@ public final class TokenRequest {
     }
 
     static TokenRequest of(RecordedRequest request, Form form) {
-        String authorization = request.getHeaders().get("Authorization");
-        return new TokenRequest(request.getUrl().toString(), form.sent(), authorization != null,
+        return of(request.getUrl().toString(), form.sent(), request.getHeaders().get("Authorization"));
+    }
+
+    /** {@code authorization}: the Authorization header's value, or null when none was sent. */
+    static TokenRequest of(String url, List<Map.Entry<String, String>> form, String authorization) {
+        return new TokenRequest(url, List.copyOf(form), authorization != null,
                 Http.basicCredentials(authorization) != null);
     }
 
