@@ -362,6 +362,20 @@ public final class FakeAuthorizationServer implements Closeable {
         return tokenRequestLog.snapshot();
     }
 
+    /**
+     * The one token request received (since the last {@link #resetCounters()}), for a test that expects
+     * exactly one refresh and checks its shape.
+     *
+     * @throws AssertionError when there were none or several; the message names their fields, never a value
+     */
+    public TokenRequest onlyTokenRequestSeen() {
+        List<TokenRequest> seen = tokenRequestLog.snapshot();
+        if (seen.size() != 1) {
+            throw new AssertionError("expected exactly one token request, saw " + seen.size() + ": " + seen);
+        }
+        return seen.get(0);
+    }
+
     /** Refresh requests that presented a refresh token this server had already rotated away. */
     public long reusedRefreshTokens() {
         return counters.reusedRefreshTokens();

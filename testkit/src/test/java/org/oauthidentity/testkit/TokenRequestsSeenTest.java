@@ -1,6 +1,7 @@
 package org.oauthidentity.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -140,6 +141,20 @@ class TokenRequestsSeenTest {
 
         assertThat(server.tokenRequestsSeen()).hasSize(2);
         assertThat(server.faultsServed()).isEqualTo(1);
+    }
+
+    @Test
+    void theOnlyTokenRequestIsThereWhenExactlyOneWasSent(FakeAuthorizationServer server) throws Exception {
+        assertThatThrownBy(server::onlyTokenRequestSeen).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("saw 0");
+
+        Wire.post(server.tokenUrl(), Wire.form("grant_type", "refresh_token", "refresh_token", SECRET_LOOKING));
+        assertThat(server.onlyTokenRequestSeen().sent("refresh_token", SECRET_LOOKING)).isTrue();
+
+        Wire.post(server.tokenUrl(), Wire.form("grant_type", "refresh_token", "refresh_token", SECRET_LOOKING));
+        assertThatThrownBy(server::onlyTokenRequestSeen).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("saw 2").hasMessageContaining("refresh_token")
+                .hasMessageNotContaining(SECRET_LOOKING);
     }
 
     @Test
