@@ -22,6 +22,7 @@ import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
+import org.oauthidentity.testkit.TokenRequest;
 
 /**
  * The Azure DevOps example: alice linked her account through legacy Azure DevOps OAuth (the fake's
@@ -44,7 +45,6 @@ class AzureDevOpsProjectsTest {
             FakeAuthorizationServer.builder().dialect(Dialect.AZURE_DEVOPS).clock(clock));
 
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
-    private final TokenRequests tokenRequests = new TokenRequests();
     private VendorApi azureDevOps;
     private AzureDevOpsProjects projects;
     private Identity linked;
@@ -55,7 +55,7 @@ class AzureDevOpsProjectsTest {
                 .tokenUrl(server.tokenUrl())
                 .clientSecret(server.clientSecret())
                 .redirectUri(server.redirectUri())
-                .httpClient(tokenRequests.recording(HTTP))
+                .httpClient(HTTP)
                 .clock(clock)
                 .build();
         IdentityRefresher refresher = IdentityRefresher.builder(store).provider(provider)
@@ -94,7 +94,7 @@ class AzureDevOpsProjectsTest {
         // one refresh, in Azure DevOps' shape: client assertion, refresh token as "assertion", callback URL
         assertThat(server.tokenRequests()).isEqualTo(1);
         assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
-        TokenRequests.Sent refresh = tokenRequests.only();
+        TokenRequest refresh = server.onlyTokenRequestSeen();
         assertThat(refresh.fieldNames()).containsExactlyInAnyOrder(
                 "client_assertion_type", "client_assertion", "grant_type", "assertion", "redirect_uri");
         assertThat(refresh.field("client_assertion_type"))
@@ -103,7 +103,7 @@ class AzureDevOpsProjectsTest {
         assertThat(refresh.field("redirect_uri")).isEqualTo(server.redirectUri());
         assertThat(refresh.sent("client_assertion", server.clientSecret())).as("client secret as assertion").isTrue();
         assertThat(refresh.sent("assertion", linked.refreshToken().orElseThrow())).as("refresh token").isTrue();
-        assertThat(refresh.usedAuthorizationHeader()).isFalse();
+        assertThat(refresh.sentAuthorizationHeader()).isFalse();
         // the API saw only the new token, and the store holds the rotated tokens
         assertThat(server.apiCalls(401)).isZero();
         assertThat(server.apiCalls(200)).isEqualTo(1);

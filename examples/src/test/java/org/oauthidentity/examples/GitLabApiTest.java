@@ -21,6 +21,7 @@ import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
+import org.oauthidentity.testkit.TokenRequest;
 
 /** The GitLab example: alice linked her GitLab account (the fake's GITLAB dialect); the service reads who she is and her projects. */
 class GitLabApiTest {
@@ -38,7 +39,6 @@ class GitLabApiTest {
             FakeAuthorizationServer.builder().dialect(Dialect.GITLAB).clock(clock));
 
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
-    private final TokenRequests tokenRequests = new TokenRequests();
     private VendorApi gitlabApi;
     private GitLabApi gitlab;
     private Identity linked;
@@ -50,7 +50,7 @@ class GitLabApiTest {
                 .clientId(server.clientId())
                 .clientSecret(server.clientSecret())
                 .redirectUri(server.redirectUri())
-                .httpClient(tokenRequests.recording(HTTP))
+                .httpClient(HTTP)
                 .clock(clock)
                 .build();
         IdentityRefresher refresher = IdentityRefresher.builder(store).provider(provider)
@@ -93,7 +93,7 @@ class GitLabApiTest {
         // one refresh for both calls, in GitLab's shape: credentials and callback URL in the form
         assertThat(server.tokenRequests()).isEqualTo(1);
         assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
-        TokenRequests.Sent refresh = tokenRequests.only();
+        TokenRequest refresh = server.onlyTokenRequestSeen();
         assertThat(refresh.fieldNames()).containsExactlyInAnyOrder(
                 "grant_type", "refresh_token", "client_id", "client_secret", "redirect_uri");
         assertThat(refresh.field("grant_type")).isEqualTo("refresh_token");
@@ -101,7 +101,7 @@ class GitLabApiTest {
         assertThat(refresh.field("redirect_uri")).isEqualTo(server.redirectUri());
         assertThat(refresh.sent("client_secret", server.clientSecret())).as("client secret").isTrue();
         assertThat(refresh.sent("refresh_token", linked.refreshToken().orElseThrow())).as("refresh token").isTrue();
-        assertThat(refresh.usedAuthorizationHeader()).isFalse();
+        assertThat(refresh.sentAuthorizationHeader()).isFalse();
         // the API saw only the new token; the store holds the rotated tokens, expiring created_at + 7200 s
         assertThat(server.apiCalls(401)).isZero();
         assertThat(server.apiCalls(200)).isEqualTo(2);

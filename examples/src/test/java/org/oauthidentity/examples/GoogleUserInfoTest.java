@@ -21,6 +21,7 @@ import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
+import org.oauthidentity.testkit.TokenRequest;
 
 /** The Google example: alice linked her Google account with OpenID scopes (the fake's GOOGLE dialect); the service asks who she is. */
 class GoogleUserInfoTest {
@@ -35,7 +36,6 @@ class GoogleUserInfoTest {
             FakeAuthorizationServer.builder().dialect(Dialect.GOOGLE).clock(clock));
 
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
-    private final TokenRequests tokenRequests = new TokenRequests();
     private VendorApi googleApis;
     private GoogleUserInfo userInfo;
     private Identity linked;
@@ -47,7 +47,7 @@ class GoogleUserInfoTest {
                 .revocationUrl(server.revocationUrl().orElseThrow())
                 .clientId(server.clientId())
                 .clientSecret(server.clientSecret())
-                .httpClient(tokenRequests.recording(HTTP))
+                .httpClient(HTTP)
                 .clock(clock)
                 .build();
         IdentityRefresher refresher = IdentityRefresher.builder(store).provider(provider)
@@ -89,14 +89,14 @@ class GoogleUserInfoTest {
         // one refresh in Google's shape: credentials in the form, no redirect_uri, no Basic
         assertThat(server.tokenRequests()).isEqualTo(1);
         assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
-        TokenRequests.Sent refresh = tokenRequests.only();
+        TokenRequest refresh = server.onlyTokenRequestSeen();
         assertThat(refresh.fieldNames()).containsExactlyInAnyOrder(
                 "grant_type", "refresh_token", "client_id", "client_secret");
         assertThat(refresh.field("grant_type")).isEqualTo("refresh_token");
         assertThat(refresh.field("client_id")).isEqualTo(server.clientId());
         assertThat(refresh.sent("client_secret", server.clientSecret())).as("client secret").isTrue();
         assertThat(refresh.sent("refresh_token", linked.refreshToken().orElseThrow())).as("refresh token").isTrue();
-        assertThat(refresh.usedAuthorizationHeader()).isFalse();
+        assertThat(refresh.sentAuthorizationHeader()).isFalse();
         // the API saw only the new token; the store holds it with the same refresh token (Google never rotates)
         assertThat(server.apiCalls(401)).isZero();
         assertThat(server.apiCalls(200)).isEqualTo(1);

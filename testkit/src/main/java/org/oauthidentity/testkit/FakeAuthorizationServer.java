@@ -40,14 +40,16 @@ import org.oauthidentity.testkit.ClientRegistry.Client;
  * Tests control it with {@link #issueIdentity}, {@link #approve}, {@link #expireAccessTokens},
  * {@link #revokeUser}, {@link #suspendUser}, {@link #rotateRefreshTokens}, {@link #accessTokenLifetime} and
  * {@link #failNextTokenRequests}, and assert on its counters ({@link #tokenRequests(String)},
- * {@link #reusedRefreshTokens()}, {@link #apiCalls(int)}, ...).
+ * {@link #reusedRefreshTokens()}, {@link #apiCalls(int)}, ...) and on the token requests it received
+ * ({@link #tokenRequestsSeen()}).
  *
  * <p>Thread-safety: every method may be called from any thread while many clients hit the server. All
  * token, code and user state lives in one object and each request's check-and-change runs in one critical
  * section on it (like one database transaction), so races resolve the way they would at a real vendor:
  * of N concurrent refreshes with one rotating refresh token exactly one succeeds. Pending faults are handed
  * out one per request under their own lock, so "the next N requests" means exactly N. Counters are
- * lock-free and read without stopping traffic.
+ * lock-free and read without stopping traffic; the record of token requests takes one short lock per
+ * request.
  *
  * <p>It never logs tokens or secrets, and its own failures (a bug in the fake) are recorded and raised by
  * {@link #verifyNoInternalFailures()} rather than passing for an outage.
@@ -104,6 +106,7 @@ public final class FakeAuthorizationServer implements Closeable {
     private final String pathPrefix;
     private final ClientRegistry clients;
     private final Counters counters;
+    private final TokenRequestLog tokenRequestLog = new TokenRequestLog();
     private final AuthorizationState state;
     private final Router router;
     private final List<Throwable> failures = new CopyOnWriteArrayList<>();
@@ -130,7 +133,7 @@ public final class FakeAuthorizationServer implements Closeable {
                 new TokenEndpoint(rules, clients, state, counters, clock, issuer),
                 new AuthorizeEndpoint(rules, clients, state, counters),
                 new ApiEndpoint(state, counters),
-                counters, failures);
+                counters, tokenRequestLog, failures);
         server.setDispatcher(router);
     }
 
@@ -350,6 +353,29 @@ public final class FakeAuthorizationServer implements Closeable {
         return counters.tokenRequestsByGrantType();
     }
 
+    /**
+     * The token requests received, oldest first (the last 1,000 since the last {@link #resetCounters()},
+     * faulted ones included), each with its form field names, non-secret values and client authentication:
+     * to check a vendor's request shape. A snapshot; it never prints a token or secret.
+     */
+    public List<TokenRequest> tokenRequestsSeen() {
+        return tokenRequestLog.snapshot();
+    }
+
+    /**
+     * The one token request received (since the last {@link #resetCounters()}), for a test that expects
+     * exactly one refresh and checks its shape.
+     *
+     * @throws AssertionError when there were none or several; the message names their fields, never a value
+     */
+    public TokenRequest onlyTokenRequestSeen() {
+        List<TokenRequest> seen = tokenRequestLog.snapshot();
+        if (seen.size() != 1) {
+            throw new AssertionError("expected exactly one token request, saw " + seen.size() + ": " + seen);
+        }
+        return seen.get(0);
+    }
+
     /** Refresh requests that presented a refresh token this server had already rotated away. */
     public long reusedRefreshTokens() {
         return counters.reusedRefreshTokens();
@@ -385,9 +411,13 @@ public final class FakeAuthorizationServer implements Closeable {
         return counters.authorizations();
     }
 
-    /** Sets every counter to zero; state (users, tokens) and pending faults are kept. */
+    /**
+     * Sets every counter to zero and forgets the token requests seen; state (users, tokens) and pending
+     * faults are kept.
+     */
     public void resetCounters() {
         counters.reset();
+        tokenRequestLog.clear();
     }
 
     // ---- lifecycle -----------------------------------------------------------------------------------------

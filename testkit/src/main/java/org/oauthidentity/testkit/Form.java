@@ -16,14 +16,18 @@ import okio.ByteString;
  */
 final class Form {
     private final Map<String, List<String>> values;
+    /** Every parameter as sent, in order, repeats included. */
+    private final List<Map.Entry<String, String>> sent;
 
-    private Form(Map<String, List<String>> values) {
+    private Form(Map<String, List<String>> values, List<Map.Entry<String, String>> sent) {
         this.values = values;
+        this.sent = sent;
     }
 
     /** The body of {@code request}; an empty form when there is none or it is not URL-encoded. */
     static Form of(RecordedRequest request) {
         Map<String, List<String>> values = new LinkedHashMap<>();
+        List<Map.Entry<String, String>> sent = new ArrayList<>();
         ByteString body = request.getBody();
         String type = request.getHeaders().get("Content-Type");
         if (body != null && body.size() > 0 && type != null
@@ -36,9 +40,10 @@ final class Form {
                 String name = decode(eq < 0 ? pair : pair.substring(0, eq));
                 String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
                 values.computeIfAbsent(name, k -> new ArrayList<>(1)).add(value);
+                sent.add(Map.entry(name, value));
             }
         }
-        return new Form(values);
+        return new Form(values, List.copyOf(sent));
     }
 
     /** True when the request declared a URL-encoded body (RFC 6749 §4.1.3 requires one). */
@@ -68,6 +73,11 @@ final class Form {
     String peek(String name) {
         List<String> list = values.get(name);
         return list == null || list.get(0).isEmpty() ? null : list.get(0);
+    }
+
+    /** Every parameter as sent, in order, repeats included: for recording, never for deciding. */
+    List<Map.Entry<String, String>> sent() {
+        return sent;
     }
 
     private static String decode(String s) {

@@ -10,9 +10,10 @@ import org.oauthidentity.testkit.FakeAuthorizationServer.Fault;
 
 /**
  * MockWebServer's dispatcher: routes each request to its endpoint and applies pending faults to token
- * requests. MockWebServer calls {@link #dispatch} from one thread per connection, concurrently; this class
- * keeps no state of its own apart from the fault queue, which hands each pending fault to exactly one
- * request under its own lock.
+ * requests, counting and recording each token request (faulted ones included) before it is answered.
+ * MockWebServer calls {@link #dispatch} from one thread per connection, concurrently; this class keeps no
+ * state of its own apart from the fault queue, which hands each pending fault to exactly one request under
+ * its own lock.
  *
  * <p>A bug in the fake (an unexpected exception) answers 500 and is recorded, so the test that caused it
  * fails in {@link FakeAuthorizationServer#verifyNoInternalFailures()} instead of passing as an "outage".
@@ -24,17 +25,19 @@ final class Router extends Dispatcher {
     private final AuthorizeEndpoint authorize;
     private final ApiEndpoint api;
     private final Counters counters;
+    private final TokenRequestLog tokenRequests;
     private final List<Throwable> failures;
     private final Deque<Fault> faults = new ArrayDeque<>();
 
     Router(String prefix, DialectRules rules, TokenEndpoint token, AuthorizeEndpoint authorize, ApiEndpoint api,
-           Counters counters, List<Throwable> failures) {
+           Counters counters, TokenRequestLog tokenRequests, List<Throwable> failures) {
         this.prefix = prefix;
         this.rules = rules;
         this.token = token;
         this.authorize = authorize;
         this.api = api;
         this.counters = counters;
+        this.tokenRequests = tokenRequests;
         this.failures = failures;
     }
 
@@ -55,7 +58,9 @@ final class Router extends Dispatcher {
         }
         String local = path.substring(prefix.length());
         if (local.equals(rules.tokenPath()) && "POST".equals(request.getMethod())) {
-            counters.tokenRequest(Form.of(request).peek("grant_type"));
+            Form form = Form.of(request);
+            counters.tokenRequest(form.peek("grant_type"));
+            tokenRequests.add(TokenRequest.of(request, form));
             Fault fault = nextFault();
             if (fault == null) {
                 return token.token(request);

@@ -6,18 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import okhttp3.ConnectionPool;
-import okhttp3.FormBody;
-import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -36,6 +31,7 @@ import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
+import org.oauthidentity.testkit.TokenRequest;
 
 /**
  * GitLab end to end: a service calls {@code /api/v4/user} through {@link RefreshingHttpClient} as alice,
@@ -86,7 +82,7 @@ class GitLabEndToEndTest {
 
             assertThat(callTheApi()).isEqualTo(200);
 
-            assertThat(tokenRequests.only().url()).isEqualTo(server.baseUrl() + "/oauth/token");
+            assertThat(server.onlyTokenRequestSeen().url()).isEqualTo(server.baseUrl() + "/oauth/token");
             assertThat(store.find("alice").orElseThrow().extra(GitLabProvider.BASE_URL_EXTRA))
                     .contains(server.baseUrl() + "/");
         }
@@ -98,7 +94,6 @@ class GitLabEndToEndTest {
         @RegisterExtension
         final FakeAuthorizationServerExtension fake;
         final InMemoryIdentityStore store = new InMemoryIdentityStore();
-        final TokenRequests tokenRequests = new TokenRequests();
         IdentityRefresher refresher;
         RefreshingHttpClient client;
         String userUrl;
@@ -116,7 +111,7 @@ class GitLabEndToEndTest {
                     .clientId(server.clientId())
                     .clientSecret(server.clientSecret())
                     .redirectUri(server.redirectUri())
-                    .httpClient(tokenRequests.recording(HTTP))
+                    .httpClient(HTTP)
                     .clock(clock);
         }
 
@@ -166,7 +161,7 @@ class GitLabEndToEndTest {
 
             assertThat(server.tokenRequests()).isEqualTo(1);
             assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
-            assertGitLabShape(tokenRequests.only(), server);
+            assertGitLabShape(server.onlyTokenRequestSeen(), server);
             assertThat(server.apiCalls(401)).as("the expired token was never sent").isZero();
             assertThat(server.apiCalls(200)).isEqualTo(1);
             assertRefreshedAndStored(linked);
@@ -182,7 +177,7 @@ class GitLabEndToEndTest {
 
             assertThat(server.apiCalls(401)).isEqualTo(1);
             assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
-            assertGitLabShape(tokenRequests.only(), server);
+            assertGitLabShape(server.onlyTokenRequestSeen(), server);
             assertThat(server.apiCalls(200)).isEqualTo(1);
             assertRefreshedAndStored(linked);
         }
@@ -260,7 +255,7 @@ class GitLabEndToEndTest {
             return statuses;
         }
 
-        private void assertGitLabShape(TokenRequests.Sent refresh, FakeAuthorizationServer server) {
+        private void assertGitLabShape(TokenRequest refresh, FakeAuthorizationServer server) {
             assertThat(refresh.fieldNames()).containsExactlyInAnyOrder(
                     "grant_type", "refresh_token", "client_id", "client_secret", "redirect_uri");
             assertThat(refresh.field("grant_type")).isEqualTo("refresh_token");
@@ -268,7 +263,7 @@ class GitLabEndToEndTest {
             assertThat(refresh.field("redirect_uri")).isEqualTo(server.redirectUri());
             assertThat(refresh.sent("client_secret", server.clientSecret())).as("client secret").isTrue();
             assertThat(refresh.sent("refresh_token", linked.refreshToken().orElseThrow())).as("refresh token").isTrue();
-            assertThat(refresh.usedAuthorizationHeader()).as("credentials in the form, not Basic").isFalse();
+            assertThat(refresh.sentAuthorizationHeader()).as("credentials in the form, not Basic").isFalse();
         }
 
         /** The store holds {@code before} refreshed once: new, rotated tokens, expiring created_at + 7200 s. */
@@ -280,58 +275,6 @@ class GitLabEndToEndTest {
             assertThat(stored.refreshToken().equals(before.refreshToken())).as("a rotated refresh token").isFalse();
             assertThat(stored.extra("created_at")).contains(Long.toString(clock.instant().getEpochSecond()));
             assertThat(stored.expiresAt()).contains(clock.instant().plus(Duration.ofHours(2)));
-        }
-    }
-
-    /**
-     * The token requests the provider sent, seen by an interceptor on its own HTTP client: URL, form fields
-     * and whether an Authorization header went along. Values are compared, never printed. Thread-safe.
-     */
-    static final class TokenRequests implements Interceptor {
-        private final List<Sent> sent = new CopyOnWriteArrayList<>();
-
-        OkHttpClient recording(OkHttpClient client) {
-            return client.newBuilder().addInterceptor(this).build();
-        }
-
-        Sent only() {
-            assertThat(sent).as("token requests sent").hasSize(1);
-            return sent.get(0);
-        }
-
-        @Override
-        public Response intercept(Chain chain) throws IOException {
-            Map<String, String> form = new LinkedHashMap<>();
-            if (chain.request().body() instanceof FormBody) {
-                FormBody body = (FormBody) chain.request().body();
-                for (int i = 0; i < body.size(); i++) {
-                    form.put(body.name(i), body.value(i));
-                }
-            }
-            sent.add(new Sent(chain.request().url().toString(), form, chain.request().header("Authorization") != null));
-            return chain.proceed(chain.request());
-        }
-
-        record Sent(String url, Map<String, String> form, boolean usedAuthorizationHeader) {
-            List<String> fieldNames() {
-                return new ArrayList<>(form.keySet());
-            }
-
-            /** A value that is no secret. */
-            String field(String name) {
-                return form.get(name);
-            }
-
-            /** Whether {@code name} carried exactly {@code value}, for secrets: a failure never prints them. */
-            boolean sent(String name, String value) {
-                return value != null && value.equals(form.get(name));
-            }
-
-            @Override
-            public String toString() {
-                return "token request to " + url + " with form fields " + form.keySet()
-                        + (usedAuthorizationHeader ? " and an Authorization header" : "");
-            }
         }
     }
 }

@@ -5,13 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import okhttp3.FormBody;
-import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -28,6 +21,7 @@ import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
+import org.oauthidentity.testkit.TokenRequest;
 
 /**
  * Google end to end: a service calls a Google API through {@link RefreshingHttpClient} as alice, who granted
@@ -43,7 +37,6 @@ class GoogleEndToEndTest {
             FakeAuthorizationServer.builder().dialect(Dialect.GOOGLE).clock(clock));
 
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
-    private final TokenRequests tokenRequests = new TokenRequests();
     private RefreshingHttpClient client;
     private String userinfoUrl;
     private Identity linked;
@@ -55,7 +48,7 @@ class GoogleEndToEndTest {
                 .revocationUrl(server.revocationUrl().orElseThrow())
                 .clientId(server.clientId())
                 .clientSecret(server.clientSecret())
-                .httpClient(tokenRequests.recording(HTTP))
+                .httpClient(HTTP)
                 .clock(clock)
                 .build();
         IdentityRefresher refresher = IdentityRefresher.builder(store).provider(google)
@@ -83,7 +76,7 @@ class GoogleEndToEndTest {
 
         assertThat(server.tokenRequests()).isEqualTo(1);
         assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
-        assertGoogleShape(tokenRequests.only(), server);
+        assertGoogleShape(server.onlyTokenRequestSeen(), server);
         assertThat(server.apiCalls(401)).as("the expired token was never sent").isZero();
         assertThat(server.apiCalls(200)).isEqualTo(1);
         assertRefreshedAndStored();
@@ -98,7 +91,7 @@ class GoogleEndToEndTest {
 
         assertThat(server.apiCalls(401)).isEqualTo(1);
         assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
-        assertGoogleShape(tokenRequests.only(), server);
+        assertGoogleShape(server.onlyTokenRequestSeen(), server);
         assertThat(server.apiCalls(200)).isEqualTo(1);
         assertRefreshedAndStored();
     }
@@ -134,14 +127,14 @@ class GoogleEndToEndTest {
     }
 
     /** Google's refresh: credentials in the form, no redirect_uri, no Basic. */
-    private void assertGoogleShape(TokenRequests.Sent refresh, FakeAuthorizationServer server) {
+    private void assertGoogleShape(TokenRequest refresh, FakeAuthorizationServer server) {
         assertThat(refresh.fieldNames()).containsExactlyInAnyOrder(
                 "grant_type", "refresh_token", "client_id", "client_secret");
         assertThat(refresh.field("grant_type")).isEqualTo("refresh_token");
         assertThat(refresh.field("client_id")).isEqualTo(server.clientId());
         assertThat(refresh.sent("client_secret", server.clientSecret())).as("client secret").isTrue();
         assertThat(refresh.sent("refresh_token", linked.refreshToken().orElseThrow())).as("refresh token").isTrue();
-        assertThat(refresh.usedAuthorizationHeader()).as("no Basic").isFalse();
+        assertThat(refresh.sentAuthorizationHeader()).as("no Basic").isFalse();
     }
 
     /** A new access token and id_token, the same refresh token (Google never rotates), expiry start + 3599 s. */
@@ -152,57 +145,5 @@ class GoogleEndToEndTest {
         assertThat(stored.refreshToken().equals(linked.refreshToken())).as("the same refresh token").isTrue();
         assertThat(stored.extra(GoogleProvider.ID_TOKEN_EXTRA)).as("an id_token").isPresent();
         assertThat(stored.expiresAt()).contains(clock.instant().plus(Duration.ofSeconds(3599)));
-    }
-
-    /**
-     * The token requests the provider sent, seen by an interceptor on its own HTTP client: form fields and
-     * whether an Authorization header went along. Values are compared, never printed. Thread-safe.
-     */
-    static final class TokenRequests implements Interceptor {
-        private final List<Sent> sent = new CopyOnWriteArrayList<>();
-
-        OkHttpClient recording(OkHttpClient client) {
-            return client.newBuilder().addInterceptor(this).build();
-        }
-
-        Sent only() {
-            assertThat(sent).as("token requests sent").hasSize(1);
-            return sent.get(0);
-        }
-
-        @Override
-        public Response intercept(Chain chain) throws IOException {
-            Map<String, String> form = new LinkedHashMap<>();
-            if (chain.request().body() instanceof FormBody) {
-                FormBody body = (FormBody) chain.request().body();
-                for (int i = 0; i < body.size(); i++) {
-                    form.put(body.name(i), body.value(i));
-                }
-            }
-            sent.add(new Sent(form, chain.request().header("Authorization") != null));
-            return chain.proceed(chain.request());
-        }
-
-        record Sent(Map<String, String> form, boolean usedAuthorizationHeader) {
-            List<String> fieldNames() {
-                return new ArrayList<>(form.keySet());
-            }
-
-            /** A value that is no secret. */
-            String field(String name) {
-                return form.get(name);
-            }
-
-            /** Whether {@code name} carried exactly {@code value}, for secrets: a failure never prints them. */
-            boolean sent(String name, String value) {
-                return value != null && value.equals(form.get(name));
-            }
-
-            @Override
-            public String toString() {
-                return "token request with form fields " + form.keySet()
-                        + (usedAuthorizationHeader ? " and an Authorization header" : "");
-            }
-        }
     }
 }

@@ -5,13 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import okhttp3.FormBody;
-import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -30,6 +23,7 @@ import org.oauthidentity.testing.ManualClock;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
+import org.oauthidentity.testkit.TokenRequest;
 
 /**
  * Azure DevOps end to end: a service calls the Azure DevOps REST API through {@link RefreshingHttpClient} as
@@ -57,7 +51,7 @@ class AzureDevOpsEndToEndTest {
         }
 
         @Override
-        void assertVendorShape(TokenRequests.Sent refresh, FakeAuthorizationServer server) {
+        void assertVendorShape(TokenRequest refresh, FakeAuthorizationServer server) {
             assertThat(refresh.fieldNames()).containsExactlyInAnyOrder(
                     "client_assertion_type", "client_assertion", "grant_type", "assertion", "redirect_uri");
             assertThat(refresh.field("client_assertion_type"))
@@ -66,7 +60,7 @@ class AzureDevOpsEndToEndTest {
             assertThat(refresh.field("redirect_uri")).isEqualTo(server.redirectUri());
             assertThat(refresh.sent("client_assertion", server.clientSecret())).as("client secret as assertion").isTrue();
             assertThat(refresh.sent("assertion", linked.refreshToken().orElseThrow())).as("refresh token").isTrue();
-            assertThat(refresh.usedAuthorizationHeader()).as("no Basic").isFalse();
+            assertThat(refresh.sentAuthorizationHeader()).as("no Basic").isFalse();
         }
     }
 
@@ -90,7 +84,7 @@ class AzureDevOpsEndToEndTest {
         }
 
         @Override
-        void assertVendorShape(TokenRequests.Sent refresh, FakeAuthorizationServer server) {
+        void assertVendorShape(TokenRequest refresh, FakeAuthorizationServer server) {
             assertThat(refresh.fieldNames()).containsExactlyInAnyOrder(
                     "grant_type", "refresh_token", "client_id", "client_secret", "scope");
             assertThat(refresh.field("grant_type")).isEqualTo("refresh_token");
@@ -98,7 +92,7 @@ class AzureDevOpsEndToEndTest {
             assertThat(refresh.field("scope")).isEqualTo(AzureDevOps.DEFAULT_ENTRA_SCOPE);
             assertThat(refresh.sent("client_secret", server.clientSecret())).as("client secret").isTrue();
             assertThat(refresh.sent("refresh_token", linked.refreshToken().orElseThrow())).as("refresh token").isTrue();
-            assertThat(refresh.usedAuthorizationHeader()).as("no Basic").isFalse();
+            assertThat(refresh.sentAuthorizationHeader()).as("no Basic").isFalse();
         }
 
         @Test
@@ -120,7 +114,6 @@ class AzureDevOpsEndToEndTest {
         final FakeAuthorizationServerExtension fake;
         private final String[] scopes;
         final InMemoryIdentityStore store = new InMemoryIdentityStore();
-        final TokenRequests tokenRequests = new TokenRequests();
         RefreshingHttpClient client;
         String projectsUrl;
         Identity linked;
@@ -133,12 +126,12 @@ class AzureDevOpsEndToEndTest {
         abstract Provider provider(FakeAuthorizationServer server, OkHttpClient http);
 
         /** The refresh went out exactly as this endpoint wants it. */
-        abstract void assertVendorShape(TokenRequests.Sent refresh, FakeAuthorizationServer server);
+        abstract void assertVendorShape(TokenRequest refresh, FakeAuthorizationServer server);
 
         @BeforeEach
         void aliceLinkedHerAccount(FakeAuthorizationServer server) {
             IdentityRefresher refresher = IdentityRefresher.builder(store)
-                    .provider(provider(server, tokenRequests.recording(HTTP)))
+                    .provider(provider(server, HTTP))
                     .retryPolicy(RetryPolicy.none())
                     .build();
             client = RefreshingHttpClient.builder(refresher, "alice")
@@ -165,7 +158,7 @@ class AzureDevOpsEndToEndTest {
 
             assertThat(server.tokenRequests()).isEqualTo(1);
             assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
-            assertVendorShape(tokenRequests.only(), server);
+            assertVendorShape(server.onlyTokenRequestSeen(), server);
             assertThat(server.apiCalls(401)).as("the expired token was never sent").isZero();
             assertThat(server.apiCalls(200)).isEqualTo(1);
             assertRefreshedAndStored();
@@ -181,7 +174,7 @@ class AzureDevOpsEndToEndTest {
 
             assertThat(server.apiCalls(401)).isEqualTo(1);
             assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
-            assertVendorShape(tokenRequests.only(), server);
+            assertVendorShape(server.onlyTokenRequestSeen(), server);
             assertThat(server.apiCalls(200)).isEqualTo(1);
             assertRefreshedAndStored();
         }
@@ -211,58 +204,6 @@ class AzureDevOpsEndToEndTest {
             assertThat(stored.refreshToken().equals(linked.refreshToken())).as("a rotated refresh token").isFalse();
             assertThat(stored.tokenType()).isEqualTo("Bearer");
             assertThat(stored.expiresAt()).contains(clock.instant().plus(Duration.ofSeconds(3599)));
-        }
-    }
-
-    /**
-     * The token requests the provider sent, seen by an interceptor on its own HTTP client: form fields and
-     * whether an Authorization header went along. Values are compared, never printed. Thread-safe.
-     */
-    static final class TokenRequests implements Interceptor {
-        private final List<Sent> sent = new CopyOnWriteArrayList<>();
-
-        OkHttpClient recording(OkHttpClient client) {
-            return client.newBuilder().addInterceptor(this).build();
-        }
-
-        Sent only() {
-            assertThat(sent).as("token requests sent").hasSize(1);
-            return sent.get(0);
-        }
-
-        @Override
-        public Response intercept(Chain chain) throws IOException {
-            Map<String, String> form = new LinkedHashMap<>();
-            if (chain.request().body() instanceof FormBody) {
-                FormBody body = (FormBody) chain.request().body();
-                for (int i = 0; i < body.size(); i++) {
-                    form.put(body.name(i), body.value(i));
-                }
-            }
-            sent.add(new Sent(form, chain.request().header("Authorization") != null));
-            return chain.proceed(chain.request());
-        }
-
-        record Sent(Map<String, String> form, boolean usedAuthorizationHeader) {
-            List<String> fieldNames() {
-                return new ArrayList<>(form.keySet());
-            }
-
-            /** A value that is no secret. */
-            String field(String name) {
-                return form.get(name);
-            }
-
-            /** Whether {@code name} carried exactly {@code value}, for secrets: a failure never prints them. */
-            boolean sent(String name, String value) {
-                return value != null && value.equals(form.get(name));
-            }
-
-            @Override
-            public String toString() {
-                return "token request with form fields " + form.keySet()
-                        + (usedAuthorizationHeader ? " and an Authorization header" : "");
-            }
         }
     }
 }
