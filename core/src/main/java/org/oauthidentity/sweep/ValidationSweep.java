@@ -50,7 +50,9 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * A {@link ProviderConfigurationException} (our client credentials rejected, no provider for a key) stops
  * the pass at once: no new check starts, checks in flight finish, and no identity is marked NOT_VALID or
- * ERROR because of it. An identity deleted while the pass held its claim is {@link Outcome#SKIPPED} with a
+ * ERROR because of it. One that {@linkplain ProviderConfigurationException#concernsOneIdentity concerns one
+ * identity only} (its own settings clash with the configuration) marks that identity ERROR and the pass
+ * goes on: one odd row must not stop the validation of every other identity. An identity deleted while the pass held its claim is {@link Outcome#SKIPPED} with a
  * warning. Work not started when the pass's {@linkplain Builder#passDeadline deadline} comes, or when the
  * pass stops, stays claimed-and-unchecked: it is claimed again once its claim is older than the interval,
  * never lost. Heap use is bounded by the page size and the concurrency, not by the number of identities.
@@ -262,13 +264,18 @@ public final class ValidationSweep implements AutoCloseable {
                 seen = refresher.refresh(id, claimed.version());
                 outcome = Outcome.VALID;
             } catch (ProviderConfigurationException e) {
-                // Our fault, not the identity's: record nothing, leave it claimed, stop the pass.
-                if (pass.stop(PassSummary.State.CONFIGURATION_ERROR, e)) {
-                    log.error("validation pass stopping: configuration error while checking identity {}: {}; "
-                            + "no identity is marked invalid for it, unchecked ones are retried after {}",
-                            id, e.getMessage(), interval);
+                if (!e.concernsOneIdentity()) {
+                    // Our fault, not the identity's: record nothing, leave it claimed, stop the pass.
+                    if (pass.stop(PassSummary.State.CONFIGURATION_ERROR, e)) {
+                        log.error("validation pass stopping: configuration error while checking identity {}: {}; "
+                                + "no identity is marked invalid for it, unchecked ones are retried after {}",
+                                id, e.getMessage(), interval);
+                    }
+                    return;
                 }
-                return;
+                // Only this identity's settings clash with the configuration: fail it closed, check the rest.
+                outcome = Outcome.ERROR;
+                cause = e;
             } catch (IdentityNotValid e) {
                 outcome = e.getCause() instanceof IdentityNotFoundException ? Outcome.SKIPPED : Outcome.NOT_VALID;
                 cause = e;

@@ -16,6 +16,7 @@ import org.oauthidentity.IdentityNotFoundException;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.Provider;
 import org.oauthidentity.ProviderConfigurationException;
+import org.oauthidentity.RefreshException;
 import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.VerificationStatus;
 import org.oauthidentity.refresh.IdentityRefresher;
@@ -208,6 +209,42 @@ class ValidationSweepTest {
         Identity stored = store.find("orphan").orElseThrow();
         assertThat(stored.status()).as("our misconfiguration never marks an identity").isEqualTo(VerificationStatus.UNVERIFIED);
         assertThat(stored.lastVerifiedAt()).as("stays claimed until the interval passes").contains(T0);
+    }
+
+    @Test
+    void aConfigurationErrorOfOneIdentityMarksItErrorAndThePassChecksTheOthers() {
+        stale("alice");
+        stale("corrupt");
+        stale("bob");
+        Provider onlyCorruptIsMisconfigured = new Provider() {
+            @Override
+            public String key() {
+                return dummy.key();
+            }
+
+            @Override
+            public Identity refresh(Identity identity) throws RefreshException {
+                if (identity.id().equals("corrupt")) {
+                    // e.g. a GitLab identity naming an instance the configuration does not allow
+                    throw ProviderConfigurationException.forOneIdentity(
+                            RefreshException.Details.of("identity corrupt names an unusable instance"));
+                }
+                return dummy.refresh(identity);
+            }
+        };
+
+        PassSummary summary = sweep(onlyCorruptIsMisconfigured, recordChecks).runOnce();
+
+        assertThat(summary.state()).isEqualTo(PassSummary.State.COMPLETED);
+        assertThat(summary.valid()).isEqualTo(2);
+        assertThat(summary.errors()).isEqualTo(1);
+        assertThat(summary.notValid()).as("never unlinked for a configuration problem").isZero();
+        assertThat(store.find("corrupt").orElseThrow().status()).isEqualTo(VerificationStatus.ERROR);
+        assertThat(store.find("alice").orElseThrow().status()).isEqualTo(VerificationStatus.VALID);
+        assertThat(store.find("bob").orElseThrow().status()).isEqualTo(VerificationStatus.VALID);
+        assertThat(heard).filteredOn(check -> check.identityId().equals("corrupt")).singleElement()
+                .satisfies(check -> assertThat(check.cause()).get()
+                        .isInstanceOf(ProviderConfigurationException.class));
     }
 
     @Test

@@ -90,8 +90,9 @@ public final class GitLabProvider extends OAuth2Provider {
         try {
             return InstanceUrls.normalise(named, allowedHosts);
         } catch (IllegalArgumentException e) {
-            throw new ProviderConfigurationException(Details.of("identity " + identity.id() + " names an unusable "
-                    + "GitLab instance in '" + BASE_URL_EXTRA + "': " + e.getMessage()));
+            // This identity's problem only: a validation sweep marks it and goes on with the others.
+            throw ProviderConfigurationException.forOneIdentity(Details.of("identity " + identity.id()
+                    + " names an unusable GitLab instance in '" + BASE_URL_EXTRA + "': " + e.getMessage()));
         }
     }
 

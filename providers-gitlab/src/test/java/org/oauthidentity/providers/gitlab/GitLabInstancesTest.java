@@ -121,7 +121,9 @@ class GitLabInstancesTest {
                 .isInstanceOf(ProviderConfigurationException.class)
                 .hasMessageContaining("identity-1")
                 .hasMessageContaining(GitLabProvider.BASE_URL_EXTRA)
-                .hasMessageNotContaining("hunter2hunter2");
+                .hasMessageNotContaining("hunter2hunter2")
+                .satisfies(e -> assertThat(((ProviderConfigurationException) e).concernsOneIdentity())
+                        .as("this identity's problem: a sweep goes on with the others").isTrue());
         assertThatThrownBy(() -> provider.revoke(identity)).isInstanceOf(ProviderConfigurationException.class);
         assertThat(gitlabCom.getRequestCount()).as("never falls back to the default instance").isZero();
     }
@@ -137,7 +139,8 @@ class GitLabInstancesTest {
         provider.refresh(identity().extra(GitLabProvider.BASE_URL_EXTRA, allowed).build());
         assertThatThrownBy(() -> provider.refresh(identity().extra(GitLabProvider.BASE_URL_EXTRA, notAllowed).build()))
                 .isInstanceOf(ProviderConfigurationException.class)
-                .hasMessageContaining("127.0.0.1 is not among the allowed hosts");
+                .hasMessageContaining("127.0.0.1 is not among the allowed hosts")
+                .satisfies(e -> assertThat(((ProviderConfigurationException) e).concernsOneIdentity()).isTrue());
 
         assertThat(selfManaged.getRequestCount()).isEqualTo(1);
         assertThat(gitlabCom.getRequestCount()).isZero();
