@@ -1,24 +1,20 @@
 package org.oauthidentity.store.jdbc;
 
-import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
-import javax.sql.DataSource;
 
 /**
  * A small fixed-size connection pool over {@link DriverManager}, as a service would have one (HikariCP, say),
  * without a new dependency: at most {@code size} physical connections, reused; a borrowed connection's
  * {@code close()} hands it back in auto-commit mode. Thread-safe.
  */
-final class TestPool implements DataSource, AutoCloseable {
+final class TestPool extends ConnectionSource implements AutoCloseable {
     private final String url;
     private final String user;
     private final String password;
@@ -112,43 +108,5 @@ final class TestPool implements DataSource, AutoCloseable {
         } catch (SQLException ignored) {
             // closing a broken connection
         }
-    }
-
-    @Override
-    public Connection getConnection(String username, String password) {
-        throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public PrintWriter getLogWriter() {
-        return null;
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) {
-    }
-
-    @Override
-    public void setLoginTimeout(int seconds) {
-    }
-
-    @Override
-    public int getLoginTimeout() {
-        return 0;
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-        throw new SQLFeatureNotSupportedException();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-        throw new SQLException("not a wrapper");
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) {
-        return false;
     }
 }
