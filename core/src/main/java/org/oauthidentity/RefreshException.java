@@ -126,6 +126,24 @@ public class RefreshException extends IOException {
             return sb.toString();
         }
 
+        /**
+         * {@code text} with every occurrence of each secret replaced by {@code <redacted>}: for vendor text that
+         * may echo a token, a code or the client secret. Values shorter than 8 characters are left alone: they
+         * cannot be told apart from ordinary words, and are no secret worth the name.
+         */
+        public static String withoutSecrets(String text, Iterable<String> secrets) {
+            if (text == null) {
+                return null;
+            }
+            String out = text;
+            for (String secret : secrets) {
+                if (secret != null && secret.length() >= 8) {
+                    out = out.replace(secret, "<redacted>");
+                }
+            }
+            return out;
+        }
+
         /** Replaces control characters (log injection) and caps length; vendors' text is untrusted. */
         static String sanitize(String text) {
             if (text == null) {

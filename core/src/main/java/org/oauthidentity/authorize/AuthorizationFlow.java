@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -232,7 +233,9 @@ public final class AuthorizationFlow {
 
     private AuthorizationException callbackError(String error, String description, String state, String code) {
         // The callback is untrusted text: sanitise it as vendor text, and keep the state and code out.
-        Details details = Details.http(0, redact(error, state, code), redact(description, state, code));
+        List<String> secrets = Arrays.asList(state, code); // code may be null
+        Details details = Details.http(0, Details.withoutSecrets(error, secrets),
+                Details.withoutSecrets(description, secrets));
         String vendorError = details.error().orElse("?");
         String vendorDescription = details.errorDescription().orElse(null);
         Reason reason = "access_denied".equals(error) ? Reason.ACCESS_DENIED
@@ -271,20 +274,6 @@ public final class AuthorizationFlow {
     private AuthorizationException failure(Reason reason, String message) {
         log.debug("authorization at {} refused: {}", provider.key(), reason);
         return new AuthorizationException(reason, message, null, null, null);
-    }
-
-    private static String redact(String text, String... secrets) {
-        if (text == null) {
-            return null;
-        }
-        String out = text;
-        for (String secret : secrets) {
-            // Shorter values cannot be told apart from ordinary words, and are no secret worth the name.
-            if (secret != null && secret.length() >= 8) {
-                out = out.replace(secret, "<redacted>");
-            }
-        }
-        return out;
     }
 
     private void purgeIfDue(Instant now) {
