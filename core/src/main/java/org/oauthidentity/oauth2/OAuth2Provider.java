@@ -253,17 +253,25 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
             secrets.add(settings.clientSecret());
         }
         TokenResponse response = postTokenRequest(url, codeExchangeParameters(exchange), secrets);
-        // The same response handling as a refresh, applied to an identity that has nothing yet.
-        Identity fresh = Identity.builder()
+        // The same response handling as a refresh, applied to the identity the exchange starts.
+        Identity created = toIdentity(newIdentity(exchange, response), response, requestStart);
+        log.debug("exchanged an authorization code for new identity {} at {} (refresh token issued: {})",
+                created.id(), key(), created.refreshToken().isPresent());
+        return created;
+    }
+
+    /**
+     * The identity a code exchange creates, before {@link #toIdentity} applies the token response to it: the
+     * flow's id, this provider's key, the requested scopes. Vendors add what a new identity needs and every
+     * refresh keeps (self-managed GitLab: the instance it was linked at).
+     */
+    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) {
+        return Identity.builder()
                 .id(exchange.identityId())
                 .providerKey(key())
                 .accessToken(response.accessToken())
                 .scopes(scopesOrDefault(exchange.scopes()))
                 .build();
-        Identity created = toIdentity(fresh, response, requestStart);
-        log.debug("exchanged an authorization code for new identity {} at {} (refresh token issued: {})",
-                created.id(), key(), created.refreshToken().isPresent());
-        return created;
     }
 
     /** True unless the vendor rejects PKCE parameters; vendor modules override. */
@@ -415,8 +423,8 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
         String error = json == null ? null : errorCode(json);
         String description = json == null ? null : text(json, "error_description", "ErrorDescription");
         String subtype = json == null ? null : text(json, "error_subtype", "ErrorSubtype");
-        return new ErrorResponse(status, redact(error, redact), redact(description, redact),
-                redact(subtype, redact), parseRetryAfter(retryAfter));
+        return new ErrorResponse(status, Details.withoutSecrets(error, redact), Details.withoutSecrets(description, redact),
+                Details.withoutSecrets(subtype, redact), parseRetryAfter(retryAfter));
     }
 
     private static String errorCode(ObjectNode json) {
@@ -501,19 +509,6 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
             }
         });
         return secrets;
-    }
-
-    private static String redact(String text, List<String> secrets) {
-        if (text == null) {
-            return null;
-        }
-        String out = text;
-        for (String secret : secrets) {
-            if (secret != null && secret.length() >= 8) {
-                out = out.replace(secret, "<redacted>");
-            }
-        }
-        return out;
     }
 
     private static String contentType(Response response) {

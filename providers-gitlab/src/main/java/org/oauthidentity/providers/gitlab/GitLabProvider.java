@@ -14,6 +14,7 @@ import org.oauthidentity.Identity;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshException.Details;
+import org.oauthidentity.authorize.CodeExchange;
 import org.oauthidentity.oauth2.ClientAuthentication;
 import org.oauthidentity.oauth2.ErrorResponse;
 import org.oauthidentity.oauth2.OAuth2Provider;
@@ -113,18 +114,21 @@ public final class GitLabProvider extends OAuth2Provider {
         return form;
     }
 
+    /** Codes are redeemed at the default instance: the new identity is pinned to it, so its refreshes go there. */
+    @Override
+    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) {
+        return super.newIdentity(exchange, response).toBuilder()
+                .extra(BASE_URL_EXTRA, defaultBaseUrl.toString())
+                .build();
+    }
+
     @Override
     protected Identity toIdentity(Identity previous, TokenResponse response, Instant requestStart) {
-        Identity refreshed = super.toIdentity(previous, response, requestStart);
         // The instance is the identity's, never the response's: a response naming one must not send the
         // next refresh (and our client secret) elsewhere.
-        String instance = previous.extras().get(BASE_URL_EXTRA);
-        if (instance == null && previous.refreshToken().isEmpty()) {
-            // A code exchange: OAuth2Provider refreshes only identities that have a refresh token, so one
-            // without is being created. Codes are redeemed at the default instance; pin the new identity to it.
-            instance = defaultBaseUrl.toString();
-        }
-        return refreshed.toBuilder().extra(BASE_URL_EXTRA, instance).build();
+        return super.toIdentity(previous, response, requestStart).toBuilder()
+                .extra(BASE_URL_EXTRA, previous.extras().get(BASE_URL_EXTRA))
+                .build();
     }
 
     @Override
