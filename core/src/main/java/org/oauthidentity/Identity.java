@@ -16,7 +16,10 @@ import java.util.Set;
  * access token, the refresh token or any vendor extra (an {@code id_token} is a credential too).
  *
  * <p>{@link #version()} guards the credentials: an {@link IdentityStore} saves a changed identity only if
- * the stored version is still the one it was read at. The verification bookkeeping ({@link #lastVerifiedAt()},
+ * the stored version is still the one it was read at. {@link #incarnation()} tells apart two identities stored
+ * under the same id one after the other (an account unlinked and linked again): the store draws a new one at
+ * every {@link IdentityStore#create}, and a save never crosses from one incarnation to another, even where the
+ * versions happen to match. The verification bookkeeping ({@link #lastVerifiedAt()},
  * {@link #status()}) is written by the validation sweep and does not move the version, so a sweep never
  * makes a concurrent refresh lose its compare-and-set.
  */
@@ -33,6 +36,7 @@ public final class Identity {
     private final Instant lastVerifiedAt;
     private final VerificationStatus status;
     private final long version;
+    private final long incarnation;
 
     private Identity(Builder b) {
         this.id = requireText(b.id, "id");
@@ -47,6 +51,7 @@ public final class Identity {
         this.lastVerifiedAt = b.lastVerifiedAt;
         this.status = b.status == null ? VerificationStatus.UNVERIFIED : b.status;
         this.version = b.version;
+        this.incarnation = b.incarnation;
     }
 
     public static Builder builder() {
@@ -116,6 +121,20 @@ public final class Identity {
         return version;
     }
 
+    /**
+     * Which life of this id the identity belongs to: drawn at random by the store at {@link IdentityStore#create}
+     * and never changed by a save; 0 for an identity never stored (and for rows stored before incarnations
+     * existed). Two identities with the same id and different incarnations are different accounts.
+     */
+    public long incarnation() {
+        return incarnation;
+    }
+
+    /** True when {@code other} is the same life of the same id (same id and incarnation), at any version. */
+    public boolean sameIncarnation(Identity other) {
+        return id.equals(other.id) && incarnation == other.incarnation;
+    }
+
     /** True when the identity has an expiry and it is at or before {@code instant}. */
     public boolean expiresBefore(Instant instant) {
         return expiresAt != null && !expiresAt.isAfter(instant);
@@ -128,6 +147,7 @@ public final class Identity {
         if (!(o instanceof Identity)) return false;
         Identity that = (Identity) o;
         return version == that.version
+                && incarnation == that.incarnation
                 && id.equals(that.id)
                 && providerKey.equals(that.providerKey)
                 && Objects.equals(externalUserId, that.externalUserId)
@@ -160,6 +180,7 @@ public final class Identity {
                 + ", lastVerifiedAt=" + lastVerifiedAt
                 + ", status=" + status
                 + ", version=" + version
+                + ", incarnation=" + Long.toHexString(incarnation)
                 + '}';
     }
 
@@ -188,6 +209,7 @@ public final class Identity {
         private Instant lastVerifiedAt;
         private VerificationStatus status;
         private long version;
+        private long incarnation;
 
         private Builder() {
         }
@@ -205,6 +227,7 @@ public final class Identity {
             lastVerifiedAt = i.lastVerifiedAt;
             status = i.status;
             version = i.version;
+            incarnation = i.incarnation;
         }
 
         public Builder id(String id) {
@@ -281,6 +304,12 @@ public final class Identity {
                 throw new IllegalArgumentException("version must be >= 0");
             }
             this.version = version;
+            return this;
+        }
+
+        /** Set by the store at {@link IdentityStore#create}; callers copy it with {@link Identity#toBuilder()}. */
+        public Builder incarnation(long incarnation) {
+            this.incarnation = incarnation;
             return this;
         }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Where identities live. Implementations must be thread-safe; a store shared by several processes
@@ -17,21 +18,24 @@ public interface IdentityStore {
     Optional<Identity> find(String id);
 
     /**
-     * Stores a new identity. Its version must be 0; the stored copy, returned, has version 1.
+     * Stores a new identity. Its version must be 0; the stored copy, returned, has version 1 and a new
+     * {@linkplain Identity#incarnation() incarnation} ({@link #newIncarnation()}), whatever the one given: an id
+     * deleted and created again is another identity, and nothing read from the old one can be saved over it.
      *
      * @throws IdentityStoreException if an identity with that id exists already
      */
     Identity create(Identity identity);
 
     /**
-     * Saves changed credentials with compare-and-set: succeeds only if the stored version still equals
-     * {@code identity.version()}. Writes every field but the verification bookkeeping
+     * Saves changed credentials with compare-and-set: succeeds only if the stored identity is still the same
+     * incarnation ({@code identity.incarnation()}) at the same version ({@code identity.version()}). Writes every field but the verification bookkeeping
      * ({@code lastVerifiedAt}, {@code status}), which belongs to {@link #claimUnverified} and
      * {@link #recordVerification}.
      *
      * @return the stored copy, version moved by one
      * @throws VersionConflictException someone saved a newer version first; nothing was written
-     * @throws IdentityNotFoundException there is no such identity (any more)
+     * @throws IdentityNotFoundException there is no such identity (any more), or the id now belongs to another
+     *     incarnation (it was deleted and created again); nothing was written
      */
     Identity save(Identity identity);
 
@@ -64,13 +68,53 @@ public interface IdentityStore {
      */
     RefreshLease acquireRefreshLease(String id, Duration maxWait);
 
+    /** A random, non-zero incarnation for {@link #create}; stores call it, callers never need to. */
+    static long newIncarnation() {
+        long drawn;
+        do {
+            drawn = ThreadLocalRandom.current().nextLong();
+        } while (drawn == 0);
+        return drawn;
+    }
+
     /**
-     * Exclusive right to refresh one identity. Not thread-safe: one holder, one thread.
+     * Exclusive right to refresh one identity. One holder at a time: the holder may hand it from one thread
+     * to another (a refresh runs on its own thread), but never uses it from two threads at once, except that
+     * {@link #renew()} may be called from a timer thread while the holder works.
      */
     interface RefreshLease extends AutoCloseable {
 
         /** The identity as stored when the lease was granted. */
         Identity identity();
+
+        /**
+         * True when this lease was granted because the previous holder's lease ran out without a save or a
+         * release (it crashed, hung, or was cut off from the store). That holder may still have sent this
+         * identity's refresh token to the vendor, so a refusal of the same token now may be its doing, not a
+         * revocation. Stores whose leases never run out answer false.
+         */
+        default boolean tookOver() {
+            return false;
+        }
+
+        /**
+         * How often the holder should {@link #renew()} the lease while it works, or empty for a lease that does
+         * not run out while held (an in-memory lease).
+         */
+        default Optional<Duration> renewalInterval() {
+            return Optional.empty();
+        }
+
+        /**
+         * Extends the lease by its full time from now, if it is still this holder's. Safe to call from another
+         * thread than the holder's; never throws.
+         *
+         * @return false when the lease is lost (it ran out and another caller took it, or the identity is gone)
+         *     or the store could not be reached; the holder must then not start another token request
+         */
+        default boolean renew() {
+            return true;
+        }
 
         /**
          * Saves the refreshed identity (compare-and-set, as {@link IdentityStore#save}) and releases the

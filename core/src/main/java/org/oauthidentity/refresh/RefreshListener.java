@@ -28,6 +28,14 @@ public interface RefreshListener {
     default void refreshFailed(String identityId, RefreshException error) {
     }
 
+    /**
+     * A token request was sent and its answer was lost or cut off: the vendor may have rotated the refresh token
+     * and the new one never arrived. Not retried; also reported to {@link #refreshFailed}. Worth an alert when it
+     * repeats: it is the one way a healthy identity can be lost.
+     */
+    default void refreshOutcomeUnknown(String identityId, RefreshException error) {
+    }
+
     /** A transient failure will be retried after {@code delay}. */
     default void refreshRetried(String identityId, int failedAttempt, Duration delay, RefreshException cause) {
     }

@@ -40,7 +40,7 @@ public final class InMemoryIdentityStore implements IdentityStore {
         if (identity.version() != 0) {
             throw new IllegalArgumentException("a new identity has version 0, not " + identity.version());
         }
-        Identity stored = identity.toBuilder().version(1).build();
+        Identity stored = identity.toBuilder().version(1).incarnation(IdentityStore.newIncarnation()).build();
         if (identities.putIfAbsent(identity.id(), stored) != null) {
             throw new IdentityStoreException("identity " + identity.id() + " exists already");
         }
@@ -50,7 +50,7 @@ public final class InMemoryIdentityStore implements IdentityStore {
     @Override
     public Identity save(Identity identity) {
         return identities.compute(identity.id(), (id, current) -> {
-            if (current == null) {
+            if (current == null || current.incarnation() != identity.incarnation()) {
                 throw new IdentityNotFoundException(id);
             }
             if (current.version() != identity.version()) {
