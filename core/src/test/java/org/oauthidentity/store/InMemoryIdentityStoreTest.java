@@ -41,7 +41,8 @@ class InMemoryIdentityStoreTest {
         Identity created = store.create(identity("user-1"));
 
         assertThat(created.version()).isEqualTo(1);
-        assertThat(created).isEqualTo(identity("user-1").toBuilder().version(1).build());
+        assertThat(created.incarnation()).isNotZero();
+        assertThat(created).isEqualTo(identity("user-1").toBuilder().version(1).incarnation(created.incarnation()).build());
         assertThat(store.find("user-1")).contains(created);
         assertThat(store.find("user-2")).isEmpty();
     }
