@@ -26,6 +26,8 @@ import org.oauthidentity.TokenResponseException;
 final class CachedToken {
     /** Nothing loaded yet: every caller must wait for the store to be read. Sends no token. */
     static final CachedToken UNLOADED = new CachedToken(null, null, -1, Long.MIN_VALUE, Long.MIN_VALUE);
+    /** Marks the incarnation of {@link #UNLOADED}: no stored identity has it. */
+    private static final long NO_INCARNATION = Long.MIN_VALUE;
 
     /** Keeps instant arithmetic far from overflow; ±146 million years is plenty. */
     private static final long MILLIS_LIMIT = Long.MAX_VALUE / 4;
@@ -34,6 +36,7 @@ final class CachedToken {
     /** {@code Bearer <token>}, validated as a header value; null only for {@link #UNLOADED}. */
     final String authorization;
     final long version;
+    final long incarnation;
     final long staleAt;
     final long refreshAt;
 
@@ -41,6 +44,7 @@ final class CachedToken {
         this.identity = identity;
         this.authorization = authorization;
         this.version = version;
+        this.incarnation = identity == null ? NO_INCARNATION : identity.incarnation();
         this.staleAt = staleAt;
         this.refreshAt = refreshAt;
     }
@@ -82,6 +86,14 @@ final class CachedToken {
         return instant.toEpochMilli();
     }
 
+    /**
+     * Whether {@code other} should replace this version: another incarnation of the id (it was linked again: what
+     * the store holds now is all that counts), or the same incarnation at a higher version.
+     */
+    boolean isReplacedBy(CachedToken other) {
+        return other.isLoaded() && (other.incarnation != incarnation || other.version > version);
+    }
+
     boolean isLoaded() {
         return identity != null;
     }
@@ -89,7 +101,8 @@ final class CachedToken {
     @Override
     public String toString() {
         return isLoaded()
-                ? "CachedToken{identity=" + identity.id() + ", version=" + version + '}'
+                ? "CachedToken{identity=" + identity.id() + ", version=" + version + ", incarnation="
+                        + Long.toHexString(incarnation) + '}'
                 : "CachedToken{unloaded}";
     }
 }

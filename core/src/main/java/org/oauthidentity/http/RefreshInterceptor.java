@@ -47,7 +47,7 @@ final class RefreshInterceptor implements Interceptor {
         }
         CachedToken sent = cache.tokenForSending();
         Response response = chain.proceed(withToken(request, sent));
-        if (response.code() != 401 || !carried(response, sent)) {
+        if (response.code() != 401 || !carried(response, sent) || !cache.mayRefreshAfterUnauthorized(sent)) {
             return response;
         }
         return afterUnauthorized(chain, request, response, sent);
@@ -78,7 +78,11 @@ final class RefreshInterceptor implements Interceptor {
         } catch (RuntimeException e) {
             log.warn("refresh listener failed; ignored", e);
         }
-        return chain.proceed(withToken(request, replacement));
+        Response retried = chain.proceed(withToken(request, replacement));
+        if (retried.code() == 401 && carried(retried, replacement)) {
+            cache.refusedAfterRefresh(replacement);
+        }
+        return retried;
     }
 
     private static Request withToken(Request request, CachedToken token) {

@@ -34,10 +34,14 @@ import org.oauthidentity.refresh.RefreshListener;
  *       refreshed on every call. A token of unknown expiry is never refreshed proactively.</li>
  *   <li><b>Reactive refresh.</b> A 401 from an API origin to the token this client sent triggers one refresh
  *       (or takes the version another thread or process refreshed meanwhile) and exactly one retry of that
- *       call; a second 401 is returned as it is. 403, and 401 from any other origin, never refresh. A request
+ *       call; a second 401 is returned as it is, and for the {@linkplain Builder#unauthorizedBackoff back-off}
+ *       a 401 to that refreshed token refreshes nothing (a resource that refuses every token must not rotate
+ *       the refresh token on every call). 403, and 401 from any other origin, never refresh. A request
  *       whose body is one-shot or duplex is never sent twice: the token is refreshed and the 401 returned.</li>
  *   <li><b>Single flight.</b> Callers of this client that need a refresh at the same time share one; they
- *       wait at most {@linkplain Builder#maxRefreshWait the max wait} for it. Across clients and processes the
+ *       wait at most {@linkplain Builder#maxRefreshWait the max wait} for it. The refresh runs on the refresher's
+ *       threads: a caller that is interrupted or cancelled stops waiting, and the refresh completes and is saved
+ *       for everyone else. Across clients and processes the
  *       store's refresh lease, taken by {@link IdentityRefresher}, makes the others adopt its result.</li>
  *   <li><b>Persist first.</b> A refreshed token is used only after {@link IdentityRefresher} saved it. If the
  *       store fails, the call fails with {@link RefreshNotPersistedException} and the old token stays in use.</li>
@@ -48,7 +52,8 @@ import org.oauthidentity.refresh.RefreshListener;
  * </ul>
  *
  * <p>The identity is read from the store on the first call to an API origin and then kept in memory; the
- * store is read again only to refresh. A fresh token costs one clock read, one comparison and one header.
+ * store is read again only to refresh. A refresh that finds the id linked again (another incarnation) switches
+ * to the new account's tokens. A fresh token costs one clock read, one comparison and one header.
  * Build one client per identity and reuse it. Thread-safe. Never logs a token; logs name the identity id.
  * Do not give {@link #okHttpClient()} to the provider as its token-endpoint client.
  */
@@ -71,7 +76,7 @@ public final class RefreshingHttpClient implements Call.Factory {
         Executor background = b.backgroundExecutor != null ? b.backgroundExecutor
                 : base.dispatcher().executorService();
         TokenCache cache = new TokenCache(identityId, b.refresher, b.clock, b.refreshMargin, b.staleWindow,
-                b.maxRefreshWait, background);
+                b.maxRefreshWait, background, b.unauthorizedBackoff);
         this.client = base.newBuilder()
                 .addInterceptor(new RefreshInterceptor(identityId, origins, cache, b.listener))
                 .build();
@@ -126,6 +131,7 @@ public final class RefreshingHttpClient implements Call.Factory {
         private Duration maxRefreshWait = Duration.ofSeconds(30);
         private RefreshListener listener = RefreshListener.NONE;
         private Executor backgroundExecutor;
+        private Duration unauthorizedBackoff = Duration.ofMinutes(1);
 
         private Builder(IdentityRefresher refresher, String identityId) {
             this.refresher = Objects.requireNonNull(refresher, "refresher");
@@ -208,11 +214,24 @@ public final class RefreshingHttpClient implements Call.Factory {
         }
 
         /**
-         * Where background refreshes (stale window) run. Default: the OkHttp client's dispatcher executor. A
-         * refresh the executor refuses or has not started yet is run by the first call that needs it.
+         * Where background refreshes (stale window) are started. Default: the OkHttp client's dispatcher
+         * executor. The refresh itself runs on the refresher's threads ({@link IdentityRefresher.Builder#executor});
+         * a background refresh the executor refuses or has not started yet is started by the first call that
+         * needs it.
          */
         public Builder backgroundExecutor(Executor executor) {
             this.backgroundExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * After the retry of a 401 is answered 401 again (the refreshed token is refused too: the resource
+         * answers 401 whatever the token, as Azure DevOps does for what the user may not see), a 401 to that same
+         * token version is returned as it is, without another refresh, for this long. Default 1 min; zero turns
+         * the back-off off. Expiry-driven refreshes are not affected.
+         */
+        public Builder unauthorizedBackoff(Duration backoff) {
+            this.unauthorizedBackoff = requireNotNegative(backoff, "unauthorizedBackoff");
             return this;
         }
 

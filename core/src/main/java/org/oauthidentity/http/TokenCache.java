@@ -5,6 +5,7 @@ import java.io.InterruptedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -13,7 +14,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.oauthidentity.Identity;
-import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshException.Details;
 import org.oauthidentity.TransientRefreshException;
@@ -24,14 +24,20 @@ import org.slf4j.LoggerFactory;
 /**
  * The version of one identity this client sends, kept in memory, and the single refresh in flight for it.
  *
- * <p>Thread-safe and lock-free. {@link #current} only ever moves to a higher version, and only the flight in
- * the {@link #inFlight} slot moves it: a flight installs its result before it leaves the slot, so a caller
- * that finds the slot empty either sees the new version or starts a flight that notices it at once. The
- * store is read only inside a flight: to load the identity the first time and, through
- * {@link IdentityRefresher}, to refresh it (lease, adopt a newer stored version, persist before use).
+ * <p>Thread-safe and lock-free. {@link #current} moves only to a newer version of the same incarnation or to
+ * another incarnation (the id was linked again), and only the flight in the {@link #inFlight} slot moves it: a
+ * flight installs its result before it leaves the slot, so a caller that finds the slot empty either sees the new
+ * version or starts a flight that notices it at once. The store is read only inside a flight: to load the
+ * identity the first time and, through {@link IdentityRefresher}, to refresh it (lease, adopt a newer stored
+ * version or incarnation, persist before use).
  *
- * <p>Nothing about a failure is remembered, except that background refreshes pause for
- * {@link #BACKGROUND_RETRY_DELAY_MILLIS} after one: the next caller that needs a refresh starts a new one.
+ * <p>Flights run on the refresher's threads, never on a caller's: a caller that is interrupted or gives up stops
+ * waiting, and the flight goes on for everyone else and is saved.
+ *
+ * <p>What is remembered of failures: background refreshes pause for {@link #BACKGROUND_RETRY_DELAY_MILLIS} after
+ * one; and a token version that the API still answered 401 to right after a refresh is not refreshed again for a
+ * 401 during the {@linkplain #unauthorizedBackoffMillis back-off} (an API resource that answers 401 to everyone,
+ * as Azure DevOps does for what the user may not see, must not cost a rotation per call).
  */
 final class TokenCache {
     private static final Logger log = LoggerFactory.getLogger(RefreshingHttpClient.class);
@@ -47,12 +53,15 @@ final class TokenCache {
     private final Duration maxWait;
     private final long maxWaitNanos;
     private final Executor background;
+    private final long unauthorizedBackoffMillis;
     private final AtomicReference<CachedToken> current = new AtomicReference<>(CachedToken.UNLOADED);
     private final AtomicReference<Flight> inFlight = new AtomicReference<>();
     private volatile long backgroundNotBefore = Long.MIN_VALUE;
+    /** The version still refused after a refresh, and until when a 401 to it does not refresh again. */
+    private volatile Refused refused;
 
     TokenCache(String identityId, IdentityRefresher refresher, Clock clock, Duration margin, Duration staleWindow,
-            Duration maxWait, Executor background) {
+            Duration maxWait, Executor background, Duration unauthorizedBackoff) {
         this.identityId = identityId;
         this.refresher = refresher;
         this.clock = clock;
@@ -62,6 +71,7 @@ final class TokenCache {
         // Saturated: Duration.toNanos() overflows past 292 years.
         this.maxWaitNanos = Math.min(maxWait.toSeconds(), 365L * 24 * 3600) * 1_000_000_000L + maxWait.toNanosPart();
         this.background = background;
+        this.unauthorizedBackoffMillis = unauthorizedBackoff.toMillis();
     }
 
     /** The version installed now, loaded or not; never blocks, never refreshes. */
@@ -93,10 +103,28 @@ final class TokenCache {
      */
     CachedToken replacementFor(CachedToken rejected) throws IOException {
         CachedToken token = current.get();
-        if (token.version > rejected.version) {
+        if (rejected.isReplacedBy(token)) {
             return token;
         }
         return await(join(token));
+    }
+
+    /**
+     * Whether a 401 to {@code sent} should lead to a refresh: not while {@code sent} is a version that the API
+     * refused again right after it was refreshed, within the back-off.
+     */
+    boolean mayRefreshAfterUnauthorized(CachedToken sent) {
+        Refused last = refused;
+        return last == null || last.token != sent || clock.millis() >= last.until;
+    }
+
+    /** The API answered 401 to {@code replacement} too, the version the retry of a 401 carried. */
+    void refusedAfterRefresh(CachedToken replacement) {
+        if (unauthorizedBackoffMillis > 0) {
+            refused = new Refused(replacement, clock.millis() + unauthorizedBackoffMillis);
+            log.debug("identity {}: token version {} was refused right after a refresh; a 401 to it does not "
+                    + "refresh again for {} ms", identityId, replacement.version, unauthorizedBackoffMillis);
+        }
     }
 
     private void refreshInBackground(CachedToken token, long now) {
@@ -108,11 +136,11 @@ final class TokenCache {
             return;
         }
         try {
-            background.execute(flight::runIfNotStarted);
+            background.execute(flight::start);
             log.debug("identity {}: token version {} is stale; refreshing in the background", identityId,
                     token.version);
         } catch (RejectedExecutionException e) {
-            // The flight stays in the slot: the first caller that cannot wait any longer runs it itself.
+            // The flight stays in the slot: the first caller that cannot wait any longer starts it.
             log.warn("identity {}: the background executor refused the refresh; it will run when a call needs it",
                     identityId);
         }
@@ -128,7 +156,7 @@ final class TokenCache {
             Flight mine = new Flight(from);
             if (inFlight.compareAndSet(null, mine)) {
                 CachedToken latest = current.get();
-                if (latest.version > from.version) {
+                if (from.isReplacedBy(latest)) {
                     // A flight finished between our read of the version and our taking the slot.
                     mine.finishWith(latest);
                 }
@@ -138,14 +166,14 @@ final class TokenCache {
     }
 
     private CachedToken await(Flight flight) throws IOException {
-        flight.runIfNotStarted();
+        flight.start();
         try {
             return flight.result.get(maxWaitNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             throw asIOException(e.getCause());
         } catch (TimeoutException e) {
             throw new TransientRefreshException(Details.of("gave up after " + maxWait
-                    + " waiting for the refresh of identity " + identityId + " that another caller is running"), e);
+                    + " waiting for the refresh of identity " + identityId + "; it goes on and is saved"), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             InterruptedIOException interrupted = new InterruptedIOException(
@@ -155,41 +183,47 @@ final class TokenCache {
         }
     }
 
-    /** Loads (first time) and refreshes; returns the installed version. Runs inside a flight only. */
-    private CachedToken fetch(CachedToken from) throws RefreshException {
+    /**
+     * Loads (first time) and refreshes, on the refresher's threads; completes with the installed version. Runs
+     * inside a flight only.
+     */
+    private CompletableFuture<CachedToken> fetch(CachedToken from) {
         CachedToken latest = current.get();
-        if (latest.version > from.version) {
-            return latest;
+        if (from.isReplacedBy(latest)) {
+            return CompletableFuture.completedFuture(latest);
         }
         if (!from.isLoaded()) {
-            CachedToken loaded = install(load());
-            if (clock.millis() < loaded.refreshAt) {
-                return loaded;
-            }
-            from = loaded;
+            return refresher.loadAsync(identityId).thenCompose(stored -> {
+                CachedToken loaded = installOrThrow(stored);
+                return clock.millis() < loaded.refreshAt
+                        ? CompletableFuture.completedFuture(loaded)
+                        : refresh(loaded);
+            });
         }
-        return install(refresher.refresh(identityId, from.version));
+        return refresh(from);
     }
 
-    private Identity load() throws RefreshException {
-        Identity stored;
+    private CompletableFuture<CachedToken> refresh(CachedToken from) {
+        return refresher.refreshAsync(from.identity).thenApply(this::installOrThrow);
+    }
+
+    private CachedToken installOrThrow(Identity identity) {
         try {
-            stored = refresher.store().find(identityId).orElse(null);
-        } catch (RuntimeException e) {
-            throw new TransientRefreshException(Details.of("identity store failed loading identity " + identityId), e);
+            return install(identity);
+        } catch (RefreshException e) {
+            throw new CompletionException(e);
         }
-        if (stored == null) {
-            throw new IdentityNotValid(Details.of("identity " + identityId + " is not stored"));
-        }
-        return stored;
     }
 
-    /** Installs {@code identity} unless a version at least as new is installed; returns what is installed. */
+    /**
+     * Installs {@code identity} unless the installed version is at least as new (same incarnation, version not
+     * lower); returns what is installed.
+     */
     private CachedToken install(Identity identity) throws RefreshException {
         CachedToken fresh = CachedToken.of(identity, clock.millis(), marginMillis, staleWindowMillis);
         for (;;) {
             CachedToken installed = current.get();
-            if (installed.version >= fresh.version) {
+            if (!installed.isReplacedBy(fresh)) {
                 return installed;
             }
             if (current.compareAndSet(installed, fresh)) {
@@ -200,6 +234,9 @@ final class TokenCache {
     }
 
     private IOException asIOException(Throwable failure) {
+        if (failure instanceof CompletionException && failure.getCause() != null) {
+            failure = failure.getCause();
+        }
         if (failure instanceof IOException) {
             return (IOException) failure;
         }
@@ -228,28 +265,36 @@ final class TokenCache {
             this.from = from;
         }
 
-        /** Runs the refresh on the calling thread, unless a thread already does. */
-        void runIfNotStarted() {
+        /** Starts the refresh on the refresher's threads, unless it was started already; never blocks on it. */
+        void start() {
             if (!started.compareAndSet(false, true)) {
                 return;
             }
-            CachedToken done;
+            CompletableFuture<CachedToken> fetched;
             try {
-                done = fetch(from);
-            } catch (Throwable failure) {
-                backgroundNotBefore = clock.millis() + BACKGROUND_RETRY_DELAY_MILLIS;
-                inFlight.compareAndSet(this, null);
-                if (scheduled.get()) {
-                    log.warn("identity {}: background refresh failed; the current token is used until it expires: {}",
-                            identityId, describe(failure));
-                }
-                result.completeExceptionally(failure instanceof Error ? failure : asIOException(failure));
-                if (failure instanceof Error) {
-                    throw (Error) failure;
-                }
-                return;
+                fetched = fetch(from);
+            } catch (RuntimeException e) {
+                fetched = CompletableFuture.failedFuture(e);
             }
-            finishWith(done);
+            fetched.whenComplete((done, failure) -> {
+                if (failure == null) {
+                    finishWith(done);
+                } else {
+                    fail(failure);
+                }
+            });
+        }
+
+        private void fail(Throwable failure) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            backgroundNotBefore = clock.millis() + BACKGROUND_RETRY_DELAY_MILLIS;
+            inFlight.compareAndSet(this, null);
+            if (scheduled.get()) {
+                log.warn("identity {}: background refresh failed; the current token is used until it expires: {}",
+                        identityId, describe(cause));
+            }
+            result.completeExceptionally(cause instanceof Error ? cause : asIOException(cause));
         }
 
         void finishWith(CachedToken done) {
@@ -257,6 +302,17 @@ final class TokenCache {
             // Leave the slot only after the new version is installed (fetch did that): see the class comment.
             inFlight.compareAndSet(this, null);
             result.complete(done);
+        }
+    }
+
+    /** A token version refused again right after a refresh, and until when that refusal holds. */
+    private static final class Refused {
+        final CachedToken token;
+        final long until;
+
+        Refused(CachedToken token, long until) {
+            this.token = token;
+            this.until = until;
         }
     }
 }

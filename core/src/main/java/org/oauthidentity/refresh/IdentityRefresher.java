@@ -5,6 +5,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotFoundException;
 import org.oauthidentity.IdentityNotValid;
@@ -16,6 +21,8 @@ import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshException.Details;
 import org.oauthidentity.RefreshNotPersistedException;
+import org.oauthidentity.RefreshOutcomeUnknownException;
+import org.oauthidentity.TokenResponseException;
 import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.VersionConflictException;
 import org.slf4j.Logger;
@@ -26,25 +33,42 @@ import org.slf4j.LoggerFactory;
  * validation sweep):
  * <ol>
  *   <li>take the identity's refresh lease from the store (exclusive across threads and, for a shared store,
- *       across processes);</li>
- *   <li>if the stored version has moved past the one the caller saw, someone else refreshed: return the
- *       stored identity, no token request;</li>
- *   <li>otherwise ask the provider, retrying transient failures per the {@link RetryPolicy};</li>
- *   <li>save the result with compare-and-set before returning it, so no caller ever uses a token that is
- *       not persisted;</li>
+ *       across processes), and keep renewing it while the token request runs, so that a slow vendor never lets
+ *       a second instance present the same refresh token;</li>
+ *   <li>if the store holds another incarnation of the id (it was deleted and linked again) or a version past the
+ *       one the caller saw, someone else refreshed: return the stored identity, no token request;</li>
+ *   <li>otherwise ask the provider, retrying per the {@link RetryPolicy} only failures that prove the vendor
+ *       did not process the request; a request whose answer was lost ({@link RefreshOutcomeUnknownException})
+ *       is never sent again with the same refresh token;</li>
+ *   <li>save the result with compare-and-set (incarnation and version) before returning it, so no caller ever
+ *       uses a token that is not persisted; a rotated refresh token that came with an unusable response
+ *       ({@link TokenResponseException#issued()}) is saved too, before the failure is reported;</li>
  *   <li>on {@link IdentityNotValid}, look at the store once more: if another writer already rotated the
- *       refresh token, return its identity instead.</li>
+ *       refresh token, return its identity instead; if this caller took the lease over from a holder whose
+ *       lease ran out, wait for that holder's save first; and if an earlier request with this refresh token
+ *       lost its answer, say so ({@link IdentityNotValid#afterLostAnswer()}).</li>
  * </ol>
- * A failure leaves the stored identity unchanged. Thread-safe; holds no state but its configuration.
+ *
+ * <p><b>Interrupts.</b> The refresh runs on the refresher's {@linkplain Builder#executor executor}, not on the
+ * caller's thread: interrupting a caller (a framework timeout, {@code Call.cancel()}, an executor shutting down)
+ * ends only that caller's wait; the token request completes and its result is saved, so a rotated refresh token
+ * is never dropped half way.
+ *
+ * <p>A failure leaves the stored identity unchanged. Thread-safe; holds no state but its configuration and a
+ * bounded memory of identities whose last token request lost its answer.
  */
 public final class IdentityRefresher {
     private static final Logger log = LoggerFactory.getLogger(IdentityRefresher.class);
+    /** Stands for "whatever incarnation is stored" in {@link #refresh(String, long)}. */
+    private static final long ANY_INCARNATION = Long.MIN_VALUE + 1;
 
     private final IdentityStore store;
     private final Map<String, Provider> providers;
     private final Duration leaseWait;
     private final RetryPolicy retryPolicy;
     private final RefreshListener listener;
+    private final Executor executor;
+    private final LostAnswers lostAnswers;
 
     private IdentityRefresher(Builder b) {
         this.store = Objects.requireNonNull(b.store, "store");
@@ -55,6 +79,8 @@ public final class IdentityRefresher {
         this.leaseWait = b.leaseWait;
         this.retryPolicy = b.retryPolicy;
         this.listener = b.listener;
+        this.executor = b.executor != null ? b.executor : RefreshThreads.executor();
+        this.lostAnswers = b.lostAnswers != null ? b.lostAnswers : new LostAnswers();
     }
 
     public static Builder builder(IdentityStore store) {
@@ -65,32 +91,131 @@ public final class IdentityRefresher {
         return store;
     }
 
-    /** A refresher that shares everything with this one but retries per {@code policy}. */
+    /** A refresher that shares everything with this one (memory of lost answers included) but retries per {@code policy}. */
     public IdentityRefresher withRetryPolicy(RetryPolicy policy) {
         Builder b = new Builder(store);
         b.providers.putAll(providers);
+        b.executor = executor;
+        b.lostAnswers = lostAnswers;
         return b.leaseWait(leaseWait).retryPolicy(policy).listener(listener).build();
     }
 
-    /** Refreshes {@code seen}, or adopts a newer stored version of it. */
+    /**
+     * Refreshes {@code seen}, or adopts what the store holds instead: a newer version of it, or another
+     * incarnation of its id (it was deleted and linked again; compare {@link Identity#incarnation()} to tell).
+     * Waits for the refresh; an interrupt ends the wait (the refresh itself goes on and is saved).
+     *
+     * @return the stored, refreshed (or adopted) identity
+     * @throws IdentityNotValid the vendor says it is gone, it has no refresh token, or the id is no longer
+     *     stored (then the cause is an {@link IdentityNotFoundException})
+     * @throws RefreshNotPersistedException the vendor answered but the store failed; new tokens not used
+     * @throws RefreshOutcomeUnknownException the request was sent and its answer lost; not retried
+     * @throws TransientRefreshException also when the calling thread was interrupted while waiting (its
+     *     interrupt flag is set again)
+     */
     public Identity refresh(Identity seen) throws RefreshException {
-        return refresh(seen.id(), seen.version());
+        return await(seen.id(), refreshAsync(seen));
     }
 
     /**
-     * Refreshes the identity unless the store already holds a version newer than {@code observedVersion},
-     * which is then returned as it is.
-     *
-     * @return the stored, refreshed identity
-     * @throws IdentityNotValid the vendor says it is gone, it has no refresh token, or it is no longer stored
-     *     (then the cause is an {@link IdentityNotFoundException})
-     * @throws RefreshNotPersistedException the vendor answered but the store failed; new tokens not used
+     * As {@link #refresh(Identity)}, for a caller that knows only the id and the version it saw: any stored
+     * incarnation at another version is adopted, and one at that version is refreshed.
      */
     public Identity refresh(String id, long observedVersion) throws RefreshException {
+        return await(id, start(id, ANY_INCARNATION, observedVersion));
+    }
+
+    /**
+     * As {@link #refresh(Identity)}, without waiting: the future completes with the stored identity, or
+     * exceptionally with the {@link RefreshException}. Cancelling the future does not stop the refresh.
+     */
+    public CompletableFuture<Identity> refreshAsync(Identity seen) {
+        return start(seen.id(), seen.incarnation(), seen.version());
+    }
+
+    /**
+     * Reads the identity from the store on the refresher's threads (a caller's interrupt cannot fail a read that
+     * other callers share). Completes with it, or exceptionally with {@link IdentityNotValid} when it is not
+     * stored, or a {@link TransientRefreshException} when the store failed.
+     */
+    public CompletableFuture<Identity> loadAsync(String id) {
+        return onExecutor(id, () -> {
+            Identity stored;
+            try {
+                stored = store.find(id).orElse(null);
+            } catch (RuntimeException e) {
+                throw new TransientRefreshException(Details.of("identity store failed loading identity " + id), e);
+            }
+            if (stored == null) {
+                throw new IdentityNotValid(Details.of("identity " + id + " is not stored"));
+            }
+            return stored;
+        });
+    }
+
+    private CompletableFuture<Identity> start(String id, long incarnation, long observedVersion) {
+        return onExecutor(id, () -> run(id, incarnation, observedVersion));
+    }
+
+    /** A step that may throw a {@link RefreshException}. */
+    @FunctionalInterface
+    private interface Step {
+        Identity run() throws RefreshException;
+    }
+
+    private CompletableFuture<Identity> onExecutor(String id, Step step) {
+        CompletableFuture<Identity> result = new CompletableFuture<>();
+        Runnable task = () -> {
+            try {
+                result.complete(step.run());
+            } catch (Throwable failure) {
+                result.completeExceptionally(failure);
+            }
+        };
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            // Never refuse a refresh for want of a thread; this caller's thread does it, unprotected from interrupts.
+            log.warn("identity {}: the refresh executor refused the refresh; running it on the caller's thread", id);
+            task.run();
+        }
+        // The copy callers get: cancelling or completing it leaves the refresh alone.
+        return result.thenApply(identity -> identity);
+    }
+
+    private static Identity await(String id, CompletableFuture<Identity> refresh) throws RefreshException {
+        try {
+            return refresh.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransientRefreshException(Details.of("interrupted while waiting for the refresh of identity "
+                    + id + "; the refresh goes on and its result is saved"), e);
+        } catch (ExecutionException e) {
+            throw asRefreshException(id, e.getCause());
+        }
+    }
+
+    /** What a refresh future failed with, as the exception {@link #refresh} throws. */
+    public static RefreshException asRefreshException(String id, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof RefreshException) {
+            return (RefreshException) cause;
+        }
+        if (cause instanceof Error) {
+            throw (Error) cause;
+        }
+        return new TransientRefreshException(Details.of("refresh of identity " + id + " failed unexpectedly ("
+                + cause.getClass().getName() + ")"), cause);
+    }
+
+    /** One refresh, on the executor's thread. */
+    private Identity run(String id, long incarnation, long observedVersion) throws RefreshException {
         IdentityStore.RefreshLease lease = acquire(id);
         try {
             Identity current = lease.identity();
-            if (current.version() != observedVersion) {
+            if ((incarnation != ANY_INCARNATION && current.incarnation() != incarnation)
+                    || current.version() != observedVersion) {
                 notify(() -> listener.refreshAdopted(id));
                 return current;
             }
@@ -102,17 +227,25 @@ public final class IdentityRefresher {
             notify(() -> listener.refreshStarted(id));
             long started = System.nanoTime();
             Identity refreshed;
-            try {
-                refreshed = refreshWithRetries(provider, current);
-            } catch (IdentityNotValid e) {
-                Optional<Identity> rotatedElsewhere = rotatedElsewhere(current);
-                if (rotatedElsewhere.isPresent()) {
-                    notify(() -> listener.refreshAdopted(id));
-                    return rotatedElsewhere.get();
+            try (LeaseKeeper keeper = LeaseKeeper.start(lease)) {
+                refreshed = refreshWithRetries(provider, current, keeper);
+            } catch (RefreshOutcomeUnknownException e) {
+                lostAnswers.remember(current);
+                notify(() -> listener.refreshOutcomeUnknown(id, e));
+                throw e;
+            } catch (TokenResponseException e) {
+                if (e.issued().isPresent()) {
+                    // The response is unusable, but what it issued (a rotated refresh token) must not be lost.
+                    persist(lease, current, e.issued().get());
+                    log.warn("identity {}: the vendor's answer was unusable; the refresh token it issued was saved "
+                            + "and the access token in use was kept", id);
                 }
                 throw e;
+            } catch (IdentityNotValid e) {
+                return adoptOrConclude(lease, current, e);
             }
             Identity saved = persist(lease, current, refreshed);
+            lostAnswers.forget(current);
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             notify(() -> listener.refreshSucceeded(id, took));
             return saved;
@@ -138,7 +271,8 @@ public final class IdentityRefresher {
         }
     }
 
-    private Identity refreshWithRetries(Provider provider, Identity current) throws RefreshException {
+    private Identity refreshWithRetries(Provider provider, Identity current, LeaseKeeper keeper)
+            throws RefreshException {
         for (int attempt = 1; ; attempt++) {
             try {
                 return provider.refresh(current);
@@ -148,6 +282,9 @@ public final class IdentityRefresher {
                 throw new TransientRefreshException(Details.of("provider '" + provider.key()
                         + "' failed unexpectedly refreshing identity " + current.id() + ": "
                         + e.getClass().getSimpleName()), e);
+            } catch (RefreshOutcomeUnknownException | TokenResponseException e) {
+                // The vendor may have processed it: the same refresh token must not be presented again now.
+                throw e;
             } catch (TransientRefreshException e) {
                 Optional<Duration> delay = retryPolicy.delayAfter(attempt, e.retryAfter());
                 if (delay.isEmpty()) {
@@ -161,14 +298,77 @@ public final class IdentityRefresher {
                     Thread.currentThread().interrupt();
                     throw e;
                 }
+                if (!keeper.stillHeld()) {
+                    log.warn("identity {}: the refresh lease was lost while waiting to retry; not retrying",
+                            current.id());
+                    throw e;
+                }
             }
+        }
+    }
+
+    /**
+     * The vendor refused the refresh token. Adopts what another writer saved, if anything; otherwise rethrows,
+     * saying whether a lost answer may explain the refusal.
+     */
+    private Identity adoptOrConclude(IdentityStore.RefreshLease lease, Identity used, IdentityNotValid refusal)
+            throws RefreshException {
+        Optional<Identity> rotatedElsewhere = rotatedElsewhere(used);
+        if (rotatedElsewhere.isEmpty() && lease.tookOver() && refusal.httpStatus() != 0) {
+            // The holder before us let its lease run out, perhaps mid-request with this very refresh token: its
+            // save, if it comes, holds the rotated token. Wait for it before concluding anything.
+            log.warn("identity {}: the vendor refused the refresh token after this caller took over an expired "
+                    + "refresh lease; waiting up to {} for the previous holder's save", used.id(), leaseWait);
+            rotatedElsewhere = awaitEarlierHolder(used);
+            if (rotatedElsewhere.isEmpty()) {
+                throw lostAnswer(used, refusal, "the previous holder of the refresh lease stopped mid-refresh");
+            }
+        }
+        if (rotatedElsewhere.isPresent()) {
+            lostAnswers.forget(used);
+            notify(() -> listener.refreshAdopted(used.id()));
+            return rotatedElsewhere.get();
+        }
+        if (refusal.httpStatus() != 0 && lostAnswers.contains(used)) {
+            throw lostAnswer(used, refusal, "an earlier token request with it lost its answer");
+        }
+        throw refusal;
+    }
+
+    private static IdentityNotValid lostAnswer(Identity used, IdentityNotValid refusal, String why) {
+        log.error("identity {}: the vendor refused its refresh token, and {}: the vendor probably rotated it and "
+                + "the new one never arrived. The account needs linking again; it was not revoked by its user.",
+                used.id(), why);
+        return new IdentityNotValid(Details.http(refusal.httpStatus(), refusal.error().orElse(null),
+                refusal.errorDescription().orElse(null)).subtype(refusal.errorSubtype().orElse(null))
+                .hint("The refresh token was probably used up by a token request whose answer was lost (" + why
+                        + "), not revoked"), true, refusal);
+    }
+
+    /** Polls the store, up to the lease wait, for a save by the holder whose lease this caller took over. */
+    private Optional<Identity> awaitEarlierHolder(Identity used) {
+        long deadline = System.nanoTime() + Math.min(leaseWait.toNanos(), Duration.ofMinutes(10).toNanos());
+        Duration pause = Duration.ofMillis(20);
+        while (true) {
+            Optional<Identity> saved = rotatedElsewhere(used);
+            if (saved.isPresent() || System.nanoTime() >= deadline) {
+                return saved;
+            }
+            try {
+                retryPolicy.sleeper().sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            }
+            pause = pause.multipliedBy(2).compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1)
+                    : pause.multipliedBy(2);
         }
     }
 
     private Optional<Identity> rotatedElsewhere(Identity used) {
         try {
-            return store.find(used.id()).filter(stored -> stored.version() != used.version()
-                    && !stored.refreshToken().equals(used.refreshToken()));
+            return store.find(used.id()).filter(stored -> !stored.sameIncarnation(used)
+                    || (stored.version() != used.version() && !stored.refreshToken().equals(used.refreshToken())));
         } catch (IdentityStoreException e) {
             return Optional.empty();
         }
@@ -178,7 +378,8 @@ public final class IdentityRefresher {
             throws RefreshException {
         boolean rotated = !refreshed.refreshToken().equals(current.refreshToken());
         try {
-            return lease.saveAndRelease(refreshed.toBuilder().version(current.version()).build());
+            return lease.saveAndRelease(refreshed.toBuilder()
+                    .incarnation(current.incarnation()).version(current.version()).build());
         } catch (VersionConflictException e) {
             // A writer that ignores leases saved first. Its copy is the newer one; ours is dropped.
             log.warn("identity {}: refreshed, but another writer saved first without the refresh lease; "
@@ -191,6 +392,15 @@ public final class IdentityRefresher {
             }
             return stored.get();
         } catch (IdentityNotFoundException e) {
+            // Deleted, or deleted and linked again, while the vendor answered: the tokens belong to the old
+            // account and are dropped. A new incarnation is what this id means now.
+            Optional<Identity> relinked = findQuietly(current.id()).filter(stored -> !stored.sameIncarnation(current));
+            if (relinked.isPresent()) {
+                log.warn("identity {}: unlinked and linked again while it was being refreshed; the old account's "
+                        + "new tokens were dropped and the new account's are used", current.id());
+                notify(() -> listener.refreshAdopted(current.id()));
+                return relinked.get();
+            }
             throw new IdentityNotValid(Details.of("identity " + current.id()
                     + " was deleted while it was being refreshed; the new tokens were not used"), e);
         } catch (RuntimeException e) {
@@ -201,6 +411,14 @@ public final class IdentityRefresher {
             throw new RefreshNotPersistedException(Details.of("identity " + current.id()
                     + " was refreshed but the store could not save it; the new tokens were not used"
                     + (rotated ? " and the vendor rotated the refresh token" : "")), rotated, e);
+        }
+    }
+
+    private Optional<Identity> findQuietly(String id) {
+        try {
+            return store.find(id);
+        } catch (RuntimeException e) {
+            return Optional.empty();
         }
     }
 
@@ -219,6 +437,8 @@ public final class IdentityRefresher {
         private Duration leaseWait = Duration.ofSeconds(30);
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private RefreshListener listener = RefreshListener.NONE;
+        private Executor executor;
+        private LostAnswers lostAnswers;
 
         private Builder(IdentityStore store) {
             this.store = store;
@@ -232,7 +452,10 @@ public final class IdentityRefresher {
             return this;
         }
 
-        /** How long to wait for another caller's refresh of the same identity. Default 30 s. */
+        /**
+         * How long to wait for another caller's refresh of the same identity, and, after taking over a lease
+         * that ran out, for the previous holder's save. Default 30 s.
+         */
         public Builder leaseWait(Duration leaseWait) {
             if (leaseWait.isNegative()) {
                 throw new IllegalArgumentException("leaseWait must not be negative");
@@ -248,6 +471,18 @@ public final class IdentityRefresher {
 
         public Builder listener(RefreshListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Where refreshes run (lease, token request, save), so that a caller's interrupt ends only its own wait.
+         * Default: a shared pool of daemon threads that grows with the refreshes running at once and shrinks
+         * when idle. A direct executor ({@code Runnable::run}) runs them on the caller's thread instead: then an
+         * interrupt can cut a token request short (tests that want determinism may still choose it). A refresh
+         * the executor refuses runs on the caller's thread.
+         */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
             return this;
         }
 

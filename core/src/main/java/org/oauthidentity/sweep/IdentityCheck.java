@@ -40,7 +40,8 @@ public final class IdentityCheck {
 
     /**
      * Why the check did not end {@link Outcome#VALID}: an {@code IdentityNotValid} for
-     * {@link Outcome#NOT_VALID} and {@link Outcome#SKIPPED}; for {@link Outcome#ERROR} usually a
+     * {@link Outcome#NOT_VALID} and for a {@link Outcome#SKIPPED} identity that was deleted (empty for one that
+     * was deleted and linked again: the new account is checked in a later pass); for {@link Outcome#ERROR} usually a
      * {@code TransientRefreshException} (an outage: {@code httpStatus()} 5xx, 429, or 0 for a timeout) or
      * another {@code RefreshException}. Empty for {@link Outcome#VALID}.
      */

@@ -261,8 +261,9 @@ public final class ValidationSweep implements AutoCloseable {
             Outcome outcome;
             Exception cause = null;
             try {
-                seen = refresher.refresh(id, claimed.version());
-                outcome = Outcome.VALID;
+                seen = refresher.refresh(claimed);
+                // Deleted and linked again since the claim: the new account was not what this pass claimed.
+                outcome = seen.sameIncarnation(claimed) ? Outcome.VALID : Outcome.SKIPPED;
             } catch (ProviderConfigurationException e) {
                 if (!e.concernsOneIdentity()) {
                     // Our fault, not the identity's: record nothing, leave it claimed, stop the pass.

@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
@@ -34,6 +36,7 @@ final class FakeVendor extends Dispatcher {
     private volatile int apiStatus;
     private volatile HttpUrl redirectTo;
     private final Queue<MockResponse> tokenScript = new ConcurrentLinkedQueue<>();
+    private volatile Hold hold;
     final AtomicInteger tokenRequests = new AtomicInteger();
     final AtomicInteger apiRequests = new AtomicInteger();
     /** The Authorization header of each API request, "none" when absent. */
@@ -75,6 +78,21 @@ final class FakeVendor extends Dispatcher {
         return this;
     }
 
+    /** The user linked another account: the vendor now knows only these tokens. */
+    synchronized void relink(String accessToken, String refreshToken) {
+        this.accessToken = accessToken;
+        this.refreshToken = refreshToken;
+    }
+
+    /**
+     * The next token request counts {@code arrived} down and waits for {@code release} before it is processed;
+     * its body then comes {@code bodyDelayMillis} after its headers.
+     */
+    FakeVendor holdNextTokenRequest(CountDownLatch arrived, CountDownLatch release, long bodyDelayMillis) {
+        this.hold = new Hold(arrived, release, bodyDelayMillis);
+        return this;
+    }
+
     /** The vendor forgets the current access token (as if revoked or expired on its side). */
     synchronized void revokeAccessToken() {
         accessToken = "revoked-" + (++issued);
@@ -99,6 +117,17 @@ final class FakeVendor extends Dispatcher {
         String path = request.getUrl().encodedPath();
         if (path.equals(TOKEN_PATH)) {
             tokenRequests.incrementAndGet();
+            Hold held = hold;
+            hold = null;
+            if (held != null) {
+                held.arrived.countDown();
+                try {
+                    held.release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return token(form(request)).newBuilder().bodyDelay(held.bodyDelayMillis, TimeUnit.MILLISECONDS).build();
+            }
             MockResponse scripted = tokenScript.poll();
             return scripted != null ? scripted : token(form(request));
         }
@@ -154,6 +183,9 @@ final class FakeVendor extends Dispatcher {
             }
         }
         return form;
+    }
+
+    private record Hold(CountDownLatch arrived, CountDownLatch release, long bodyDelayMillis) {
     }
 
     static MockResponse json(int code, String body) {

@@ -39,13 +39,14 @@ final class Fixture implements AutoCloseable {
             .connectionPool(new ConnectionPool(256, 5, TimeUnit.MINUTES))
             .build();
     final IdentityRefresher refresher;
+    final OAuth2Provider provider;
 
     /** The vendor accepts {@code vendorAccess} at the API and {@link #OLD_REFRESH} at the token endpoint. */
     Fixture(String vendorAccess) throws IOException {
         vendor = new FakeVendor(clock, vendorAccess, OLD_REFRESH);
         server.setDispatcher(vendor);
         server.start();
-        OAuth2Provider provider = OAuth2Provider.create(OAuth2Settings.builder()
+        provider = OAuth2Provider.create(OAuth2Settings.builder()
                 .providerKey("gitlab")
                 .tokenUrl(server.url(FakeVendor.TOKEN_PATH).toString())
                 .clientId("client-id").clientSecret("client-secret-value")
@@ -58,6 +59,9 @@ final class Fixture implements AutoCloseable {
                 .leaseWait(Duration.ofSeconds(20))
                 .retryPolicy(RetryPolicy.defaults().withSleeper(d -> { }))
                 .listener(listener)
+                // On the test's thread, so a background refresh has finished when runAll() returns; the
+                // interrupt tests build their own refresher on the default threads.
+                .executor(Runnable::run)
                 .build();
     }
 
@@ -67,7 +71,17 @@ final class Fixture implements AutoCloseable {
                 .accessToken(OLD_ACCESS).refreshToken(OLD_REFRESH).expiresAt(expiresAt).build());
     }
 
+    /** A refresher like {@link #refresher} but on the library's default threads, as in production. */
+    IdentityRefresher refresherOnItsOwnThreads() {
+        return IdentityRefresher.builder(store).provider(provider).leaseWait(Duration.ofSeconds(20))
+                .retryPolicy(RetryPolicy.none()).listener(listener).build();
+    }
+
     RefreshingHttpClient.Builder clientBuilder() {
+        return clientBuilder(refresher);
+    }
+
+    RefreshingHttpClient.Builder clientBuilder(IdentityRefresher refresher) {
         return RefreshingHttpClient.builder(refresher, ID)
                 .httpClient(http)
                 .apiOrigin(server.url("/"))

@@ -33,6 +33,11 @@ final class RecordingListener implements RefreshListener {
     }
 
     @Override
+    public void refreshOutcomeUnknown(String identityId, RefreshException error) {
+        events.add("unknown " + identityId);
+    }
+
+    @Override
     public void refreshRetried(String identityId, int failedAttempt, Duration delay, RefreshException cause) {
         events.add("retried " + identityId + " after attempt " + failedAttempt);
         retryDelays.add(delay);
