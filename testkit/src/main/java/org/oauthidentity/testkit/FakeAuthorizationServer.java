@@ -1,5 +1,6 @@
 package org.oauthidentity.testkit;
 
+import com.fasterxml.jackson.core.JsonParser;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Clock;
@@ -13,10 +14,11 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
-import mockwebserver3.SocketEffect;
+import okhttp3.Headers;
 import okhttp3.HttpUrl;
 import org.oauthidentity.Identity;
 import org.oauthidentity.TokenResponseException;
@@ -435,9 +437,13 @@ public final class FakeAuthorizationServer implements Closeable {
         }
     }
 
-    /** Stops the HTTP server. */
+    /**
+     * Stops the HTTP server. Requests held at a {@link Gate} are dropped first (their sockets close
+     * unanswered), so closing never waits for a gate.
+     */
     @Override
     public void close() {
+        router.releaseHeld();
         server.close();
     }
 
@@ -466,108 +472,288 @@ public final class FakeAuthorizationServer implements Closeable {
     // ---- faults --------------------------------------------------------------------------------------------
 
     /**
-     * What an injected failure of the token endpoint looks like on the wire. Immutable.
+     * What an injected failure of the token endpoint looks like on the wire. Immutable; one fault may answer
+     * any number of requests.
      *
-     * <p>{@link #slow} and {@link #loseResponse} process the request first (a rotation really happens: a
-     * client that times out has lost the new refresh token, as it would at the vendor);
-     * {@link #dropConnection} and the status faults do not touch any state.
+     * <p>Each factory says whether the request is <em>processed</em> (checked, tokens issued, the refresh token
+     * rotated if rotation is on) before the fault shows. A processed fault models a vendor that did the work
+     * and whose answer went wrong on the way: a client that never reads the new refresh token has lost it, and
+     * its old one answers {@code invalid_grant}. An unprocessed fault leaves every token as it was.
+     * {@code toString} names the fault and never prints a token.
      */
     public static final class Fault {
-        private enum Kind { STATUS, SLOW, DROP, LOSE_RESPONSE }
+        private final String description;
+        private final FaultAnswer answer;
 
-        private final Kind kind;
-        private final int status;
-        private final String contentType;
-        private final String body;
-        private final Duration retryAfter;
-        private final Duration delay;
-
-        private Fault(Kind kind, int status, String contentType, String body, Duration retryAfter, Duration delay) {
-            this.kind = kind;
-            this.status = status;
-            this.contentType = contentType;
-            this.body = body;
-            this.retryAfter = retryAfter;
-            this.delay = delay;
+        private Fault(String description, FaultAnswer answer) {
+            this.description = description;
+            this.answer = answer;
         }
 
-        /** 500 with a plain-text body. */
+        /** 500 with a plain-text body. Not processed. */
         public static Fault serverError() {
-            return new Fault(Kind.STATUS, 500, "text/plain", "Internal Server Error", null, null);
+            return status(500, "text/plain", "Internal Server Error", null);
         }
 
-        /** 503 with {@code Retry-After} in seconds (null for none) and an HTML body, as a load balancer sends. */
+        /**
+         * 503 with {@code Retry-After} in seconds (null for none) and an HTML body, as a load balancer sends.
+         * Not processed.
+         */
         public static Fault serviceUnavailable(Duration retryAfter) {
-            return new Fault(Kind.STATUS, 503, "text/html; charset=utf-8",
-                    "<html><body><h1>503 Service Unavailable</h1></body></html>", retryAfter, null);
+            return status(503, "text/html; charset=utf-8",
+                    "<html><body><h1>503 Service Unavailable</h1></body></html>", retryAfter);
         }
 
-        /** 429 with {@code Retry-After} in seconds (null for none). */
+        /** 429 with {@code Retry-After} in seconds (null for none). Not processed. */
         public static Fault tooManyRequests(Duration retryAfter) {
-            return new Fault(Kind.STATUS, 429, "application/json; charset=utf-8",
-                    "{\"error\":\"rate_limit_exceeded\",\"error_description\":\"Too many requests\"}", retryAfter, null);
+            return status(429, "application/json; charset=utf-8",
+                    "{\"error\":\"rate_limit_exceeded\",\"error_description\":\"Too many requests\"}", retryAfter);
         }
 
         /**
          * An HTML page with this status, as a proxy, captive portal or firewall answers instead of the vendor
-         * (200 for a login page, 403 for a block page, ...).
+         * (200 for a login page, 403 for a block page, ...). Not processed.
          */
         public static Fault htmlPage(int status) {
             if (status < 200 || status > 599) {
                 throw new IllegalArgumentException("status must be 200..599");
             }
-            return new Fault(Kind.STATUS, status, "text/html; charset=utf-8",
+            return status(status, "text/html; charset=utf-8",
                     "<!DOCTYPE html><html><head><title>Sign in to the network</title></head>"
-                            + "<body><form action=\"/login\"></form></body></html>", null, null);
+                            + "<body><form action=\"/login\"></form></body></html>", null);
+        }
+
+        /**
+         * 401 with {@code WWW-Authenticate: Basic realm="token"} and no structured error: what a gateway in
+         * front of the vendor answers when the client's credentials are wrong. {@code body} may be empty;
+         * {@code contentType} may be null (no {@code Content-Type} header). Not processed.
+         */
+        public static Fault unauthorizedChallenge(String contentType, String body) {
+            Objects.requireNonNull(body, "body");
+            Headers challenge = Headers.of("WWW-Authenticate", "Basic realm=\"token\"");
+            String shape = body.isEmpty() ? "empty body" : contentType == null ? "untyped body" : contentType + " body";
+            return new Fault("401 challenge, " + shape,
+                    FaultAnswer.status(401, contentType, body, challenge));
+        }
+
+        /** {@link #unauthorizedChallenge(String, String)} with a gateway's HTML page. Not processed. */
+        public static Fault unauthorizedChallenge() {
+            return unauthorizedChallenge("text/html; charset=utf-8",
+                    "<html><head><title>401 Authorization Required</title></head>"
+                            + "<body><h1>401 Authorization Required</h1></body></html>");
+        }
+
+        /**
+         * The real answer with one top-level field of its JSON set to {@code rawJson}, written to the wire
+         * verbatim: {@code tokenField("expires_in", "1e400")} sends the number literal {@code 1e400},
+         * {@code tokenField("expires_in", "\"3600s\"")} a string. A field the answer lacks is added.
+         * Processed: the tokens in the answer are real and the presented refresh token is rotated away. A
+         * refused request gets its refusal with the field set.
+         *
+         * @throws IllegalArgumentException if {@code rawJson} is not one JSON value
+         */
+        public static Fault tokenField(String name, String rawJson) {
+            Objects.requireNonNull(name, "name");
+            requireOneJsonValue(rawJson);
+            String shown = name.contains("token") && !name.equals("token_type")
+                    ? "<" + rawJson.length() + " characters>" : rawJson;
+            return new Fault("200 with " + name + " = " + shown, FaultAnswer.rewriteField(name, rawJson));
+        }
+
+        /** The real answer without the top-level field {@code name}. Processed, as {@link #tokenField}. */
+        public static Fault tokenFieldRemoved(String name) {
+            Objects.requireNonNull(name, "name");
+            return new Fault("200 without " + name, FaultAnswer.rewriteField(name, null));
         }
 
         /**
          * The real answer, with its body held back for {@code delay} after the status line and headers (the
          * server's thread waits, not the test): a client whose read timeout is shorter fails mid-body.
+         * Processed.
          */
         public static Fault slow(Duration delay) {
             requirePositive(delay, "delay");
-            return new Fault(Kind.SLOW, 0, null, null, null, delay);
+            return new Fault("slow " + delay, FaultAnswer.bodyDelay(delay));
         }
 
-        /** The connection closes before any answer; the request is not processed. */
+        /**
+         * The real answer, its body written {@code bytesPerPeriod} bytes at a time with a pause of
+         * {@code period} before each: every read gets data, so a read timeout longer than {@code period}
+         * never fires while the whole answer takes as long as the test likes. Processed.
+         */
+        public static Fault drip(long bytesPerPeriod, Duration period) {
+            if (bytesPerPeriod < 1) {
+                throw new IllegalArgumentException("bytesPerPeriod must be at least 1");
+            }
+            requirePositive(period, "period");
+            return new Fault("drip " + bytesPerPeriod + " bytes per " + period,
+                    FaultAnswer.throttled(bytesPerPeriod, period));
+        }
+
+        /**
+         * The real answer's status and headers, with the {@code Content-Length} of the whole body, then about
+         * half of the body, then the socket closes: the client's read of the body fails. Processed: the
+         * rotation happened and the new refresh token is in the half that never arrived.
+         */
+        public static Fault truncatedBody() {
+            return new Fault("truncated body", FaultAnswer.truncated());
+        }
+
+        /** The connection closes before any answer. Not processed. */
         public static Fault dropConnection() {
-            return new Fault(Kind.DROP, 0, null, null, null, null);
+            return new Fault("drop connection", FaultAnswer.closeUnanswered(false));
         }
 
-        /** The request is processed (tokens issued or rotated), then the connection closes unanswered. */
+        /** The connection closes unanswered after the request was processed (tokens issued or rotated). */
         public static Fault loseResponse() {
-            return new Fault(Kind.LOSE_RESPONSE, 0, null, null, null, null);
+            return new Fault("lose response", FaultAnswer.closeUnanswered(true));
         }
 
-        MockResponse answer(Supplier<MockResponse> realAnswer) {
-            switch (kind) {
-                case SLOW:
-                    return realAnswer.get().newBuilder().bodyDelay(delay.toMillis(), TimeUnit.MILLISECONDS).build();
-                case DROP:
-                    return new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build();
-                case LOSE_RESPONSE:
-                    realAnswer.get();
-                    return new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build();
-                default:
-                    MockResponse.Builder b = new MockResponse.Builder()
-                            .code(status)
-                            .setHeader("Content-Type", contentType)
-                            .body(body);
-                    if (retryAfter != null) {
-                        b.setHeader("Retry-After", Long.toString(retryAfter.getSeconds()));
+        /**
+         * The request is processed (the rotation happens), then its answer waits at {@code gate} until the
+         * test calls {@link Gate#open()} (the real answer is sent) or {@link Gate#drop()} (the socket closes
+         * unanswered). Whatever the client sees, the presented refresh token is dead.
+         */
+        public static Fault held(Gate gate) {
+            Objects.requireNonNull(gate, "gate");
+            return new Fault("held, processed", FaultAnswer.held(gate, true));
+        }
+
+        /**
+         * The request waits at {@code gate} before it is processed: {@link Gate#open()} processes and answers
+         * it then (against the state of that moment, e.g. a refresh token another request rotated meanwhile);
+         * {@link Gate#drop()} closes the socket and never processes it, so the presented refresh token stays
+         * current: a request the vendor never got.
+         */
+        public static Fault heldBeforeProcessing(Gate gate) {
+            Objects.requireNonNull(gate, "gate");
+            return new Fault("held, not processed", FaultAnswer.held(gate, false));
+        }
+
+        MockResponse answer(Supplier<MockResponse> realAnswer, HeldRequests held) {
+            return answer.answer(realAnswer, held);
+        }
+
+        @Override
+        public String toString() {
+            return "Fault{" + description + '}';
+        }
+
+        private static Fault status(int status, String contentType, String body, Duration retryAfter) {
+            Headers headers = retryAfter == null ? Headers.of()
+                    : Headers.of("Retry-After", Long.toString(retryAfter.getSeconds()));
+            return new Fault(status + (retryAfter == null ? "" : ", Retry-After " + retryAfter),
+                    FaultAnswer.status(status, contentType, body, headers));
+        }
+
+        private static void requireOneJsonValue(String rawJson) {
+            Objects.requireNonNull(rawJson, "rawJson");
+            // Token by token, so a number like 1e400 is checked as text and never converted.
+            try (JsonParser parser = DialectRules.JSON.getFactory().createParser(rawJson)) {
+                if (parser.nextToken() == null) {
+                    throw new IllegalArgumentException("rawJson is empty");
+                }
+                parser.skipChildren();
+                if (parser.nextToken() != null) {
+                    throw new IllegalArgumentException("rawJson must be one JSON value");
+                }
+            } catch (IOException e) {
+                // Jackson's message may quote the text, and the text may be a token: say only what to fix.
+                throw new IllegalArgumentException("rawJson is not a JSON value (a string needs its quotes)");
+            }
+        }
+    }
+
+    /**
+     * Where a {@link Fault#held} or {@link Fault#heldBeforeProcessing} request waits until the test decides,
+     * so a test can act while a token request is in flight (refresh elsewhere, save, crash) without timing.
+     * One gate, one decision: {@link #open()} or {@link #drop()}, which also applies at once to requests that
+     * reach the gate later. Closing the server drops the requests it holds, so no thread hangs.
+     *
+     * <p>A held request blocks only its own connection's thread; the server answers other requests
+     * meanwhile. Use a client with {@code retryOnConnectionFailure(false)}: OkHttp silently retries a
+     * dropped request on a new connection otherwise.
+     *
+     * <p>Thread-safe: every method may be called from any thread; waits are on one private monitor.
+     */
+    public static final class Gate {
+        private final Object lock = new Object();
+        private int arrived;
+        private Boolean opened; // null until the test decides
+
+        public Gate() {
+        }
+
+        /**
+         * Waits until a request has reached the gate, at most {@code max}; true when one has (also if it was
+         * let through already), false after {@code max} without one.
+         */
+        public boolean awaitArrived(Duration max) throws InterruptedException {
+            long deadline = System.nanoTime() + max.toNanos();
+            synchronized (lock) {
+                while (arrived == 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
                     }
-                    return b.build();
+                    TimeUnit.NANOSECONDS.timedWait(lock, left);
+                }
+                return true;
+            }
+        }
+
+        /**
+         * The held requests go on: answered (and, if held before processing, processed now).
+         *
+         * @throws IllegalStateException if the gate was dropped
+         */
+        public void open() {
+            decide(true);
+        }
+
+        /**
+         * The server closes the held requests' sockets without an answer (one held before processing is
+         * never processed).
+         *
+         * @throws IllegalStateException if the gate was opened
+         */
+        public void drop() {
+            decide(false);
+        }
+
+        private void decide(boolean open) {
+            synchronized (lock) {
+                if (opened != null && opened != open) {
+                    throw new IllegalStateException("the gate was already " + (opened ? "opened" : "dropped"));
+                }
+                opened = open;
+                lock.notifyAll();
+            }
+        }
+
+        /** Server side: arrives and waits for the decision, or for {@code released}; true to answer. */
+        boolean pass(BooleanSupplier released) throws InterruptedException {
+            synchronized (lock) {
+                arrived++;
+                lock.notifyAll();
+                while (opened == null && !released.getAsBoolean()) {
+                    lock.wait();
+                }
+                return opened != null && opened;
+            }
+        }
+
+        /** Makes waiting requests look at their release condition again. */
+        void wake() {
+            synchronized (lock) {
+                lock.notifyAll();
             }
         }
 
         @Override
         public String toString() {
-            switch (kind) {
-                case SLOW: return "Fault{slow " + delay + "}";
-                case DROP: return "Fault{drop connection}";
-                case LOSE_RESPONSE: return "Fault{lose response}";
-                default: return "Fault{" + status + (retryAfter == null ? "" : ", Retry-After " + retryAfter) + "}";
+            synchronized (lock) {
+                return "Gate{arrived=" + arrived + ", " + (opened == null ? "closed" : opened ? "open" : "dropped") + '}';
             }
         }
     }

@@ -13,7 +13,8 @@ import org.oauthidentity.testkit.FakeAuthorizationServer.Fault;
  * requests, counting and recording each token request (faulted ones included) before it is answered.
  * MockWebServer calls {@link #dispatch} from one thread per connection, concurrently; this class keeps no
  * state of its own apart from the fault queue, which hands each pending fault to exactly one request under
- * its own lock.
+ * its own lock, and the requests held at gates ({@link HeldRequests}), each blocking only its own
+ * connection's thread.
  *
  * <p>A bug in the fake (an unexpected exception) answers 500 and is recorded, so the test that caused it
  * fails in {@link FakeAuthorizationServer#verifyNoInternalFailures()} instead of passing as an "outage".
@@ -28,6 +29,7 @@ final class Router extends Dispatcher {
     private final TokenRequestLog tokenRequests;
     private final List<Throwable> failures;
     private final Deque<Fault> faults = new ArrayDeque<>();
+    private final HeldRequests held = new HeldRequests();
 
     Router(String prefix, DialectRules rules, TokenEndpoint token, AuthorizeEndpoint authorize, ApiEndpoint api,
            Counters counters, TokenRequestLog tokenRequests, List<Throwable> failures) {
@@ -66,7 +68,7 @@ final class Router extends Dispatcher {
                 return token.token(request);
             }
             counters.faultServed();
-            return fault.answer(() -> token.token(request));
+            return fault.answer(() -> token.token(request), held);
         }
         if (local.equals(rules.tokenPath())) {
             return token.token(request); // answers 405: only a POST is a token request
@@ -81,6 +83,16 @@ final class Router extends Dispatcher {
             return api.call(request);
         }
         return notFound();
+    }
+
+    /** Drops the requests held at gates, now and later; MockWebServer also calls it as it shuts down. */
+    void releaseHeld() {
+        held.releaseAll();
+    }
+
+    @Override
+    public void close() {
+        releaseHeld();
     }
 
     void addFaults(int times, Fault fault) {

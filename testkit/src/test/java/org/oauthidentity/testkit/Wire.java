@@ -58,13 +58,18 @@ final class Wire {
     }
 
     private static Answer post(String url, Map<String, String> form, String authorization) throws IOException {
-        FormBody.Builder body = new FormBody.Builder();
-        form.forEach(body::add);
-        Request.Builder request = new Request.Builder().url(url).post(body.build());
+        Request.Builder request = formPost(url, form).newBuilder();
         if (authorization != null) {
             request.header("Authorization", authorization);
         }
         return execute(request.build());
+    }
+
+    /** A form POST not yet sent, for a test that reads the answer itself (e.g. a body cut off mid-way). */
+    static Request formPost(String url, Map<String, String> form) {
+        FormBody.Builder body = new FormBody.Builder();
+        form.forEach(body::add);
+        return new Request.Builder().url(url).post(body.build()).build();
     }
 
     static Answer get(String url, String bearerToken) throws IOException {
