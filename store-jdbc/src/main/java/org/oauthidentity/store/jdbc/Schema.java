@@ -19,6 +19,10 @@ import javax.sql.DataSource;
  * version, or from several instances starting at once, is harmless.
  */
 final class Schema {
+    private static final int MAX_ATTEMPTS = 5;
+    /** Serializes this JVM's schema changes on H2 (see {@link #apply}). */
+    private static final Object H2_DDL = new Object();
+
     private Schema() {
     }
 
@@ -56,14 +60,40 @@ final class Schema {
      * Brings {@code table} up to date: unless it exists and has {@code newestColumn} (the column the last script
      * adds; null when the table alone tells), runs every script in order. Each only creates what is missing, so
      * a table at any earlier version ends at the newest. On PostgreSQL the scripts run in one transaction behind
-     * an advisory lock, so instances starting together apply them one after the other; on H2 each DDL statement
-     * locks the schema by itself. A check that finds the table up to date takes no lock at all: a running
-     * fleet's traffic never queues behind a starting instance's {@code ALTER TABLE}.
+     * an advisory lock, so instances starting together apply them one after the other. H2 has no such lock, and
+     * H2 2.4 gets concurrent DDL on one table wrong ({@code CREATE INDEX IF NOT EXISTS} fails when another session
+     * creates the index at that moment; two concurrent {@code ALTER TABLE ... ADD COLUMN}s, each rebuilding the
+     * table, can lose its rows): so on H2 the stores of one JVM apply scripts one at a time, and a failed run is
+     * run again (each such failure means another instance got further). Several processes sharing one H2 server
+     * must not upgrade it at the same moment. A check that finds the table up to date takes no lock at all, so a
+     * running fleet's traffic never queues behind a starting instance's {@code ALTER TABLE}.
      */
     static void apply(DataSource dataSource, Dialect dialect, List<String> scripts, String table, String newestColumn) {
-        if (upToDate(dataSource, dialect, table, newestColumn)) {
-            return;
+        if (dialect == Dialect.H2) {
+            synchronized (H2_DDL) {
+                applyUnlocked(dataSource, dialect, scripts, table, newestColumn);
+            }
+        } else {
+            applyUnlocked(dataSource, dialect, scripts, table, newestColumn);
         }
+    }
+
+    private static void applyUnlocked(DataSource dataSource, Dialect dialect, List<String> scripts, String table,
+            String newestColumn) {
+        for (int attempt = 1; !upToDate(dataSource, dialect, table, newestColumn); attempt++) {
+            try {
+                run(dataSource, dialect, scripts, table);
+                return;
+            } catch (SQLException e) {
+                if (attempt >= MAX_ATTEMPTS && !upToDate(dataSource, dialect, table, newestColumn)) {
+                    throw Transactions.failure("could not create or upgrade table " + table, e, List.of());
+                }
+            }
+        }
+    }
+
+    private static void run(DataSource dataSource, Dialect dialect, List<String> scripts, String table)
+            throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
             boolean autoCommit = connection.getAutoCommit();
             boolean transaction = dialect == Dialect.POSTGRESQL;
@@ -90,11 +120,6 @@ final class Schema {
                 throw e;
             } finally {
                 connection.setAutoCommit(autoCommit);
-            }
-        } catch (SQLException e) {
-            // Whatever failed, another instance may have finished the job (H2 can report a duplicate then).
-            if (!upToDate(dataSource, dialect, table, newestColumn)) {
-                throw Transactions.failure("could not create or upgrade table " + table, e, List.of());
             }
         }
     }
