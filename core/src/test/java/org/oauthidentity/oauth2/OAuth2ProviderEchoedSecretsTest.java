@@ -29,8 +29,8 @@ import org.oauthidentity.testing.ManualClock;
  */
 class OAuth2ProviderEchoedSecretsTest {
     private static final String WITHHELD = "<withheld: it echoed a credential>";
-    // Characters a form body must encode (/ + : = ~ % space and a non-ASCII letter) sit inside the secrets.
-    private static final String REFRESH = "rt/AbC+dEf:gh=Ij~kL%mN0 pQ1éRsTuVwXyZ";
+    // Characters a form body must encode (/ + : = ~ % space and a non-ASCII letter) break every run of 8.
+    private static final String REFRESH = "rt/AbC+dEf:gh=Ij~kL%mN0 pQ1éRsTu/VwXyZ";
     private static final String CLIENT_SECRET = "cs!$'()*,;xYz-Secret/42";
 
     private final Identity identity = Identity.builder().id("user-1").providerKey("example")
