@@ -129,17 +129,17 @@ public class RefreshException extends IOException {
         }
 
         /**
-         * {@code text} as an exception may show it, or {@code <withheld: it echoed a credential>} in its place when it echoes a
-         * credential. This is the library's one rule for text that a vendor, a browser callback or a database
-         * built from values we sent it; vendor modules and stores use it too.
+         * {@code text} as an exception may show it, or {@code <withheld: it echoed a credential>} in its place
+         * when it echoes a credential. This is the library's one rule for text that a vendor, a browser callback
+         * or a database built from values we sent it; vendor modules and stores use it too.
          *
-         * <p>The text is first cut to the length an exception shows (300 characters, then
-         * {@code …}); only that part is checked and returned. It is withheld whole when it holds any 8
-         * consecutive characters of one of {@code secrets}: as written, percent-encoded in either hex case, or
-         * form-encoded ({@code +} for a space), with control characters in between ignored. A piece suffices
-         * because echoes are often cut short, and what is left of a partly scrubbed text still gives most of
-         * a token away. Secrets shorter than 8 characters are ignored: they cannot be told apart from ordinary
-         * words, and are no secret worth the name.
+         * <p>The text is first cut to the length an exception shows (300 characters, then {@code …}); only that
+         * part is checked and returned. It is withheld whole when it holds any 8 consecutive characters of one
+         * of {@code secrets}: as written, percent-encoded in either hex case, or form-encoded ({@code +} for a
+         * space), with control characters in between ignored. A piece suffices because echoes are often cut
+         * short, and what is left of a partly scrubbed text still gives most of a token away. Secrets shorter
+         * than 8 characters are ignored: they cannot be told apart from ordinary words, and are no secret worth
+         * the name.
          *
          * <p>Cost: linear in the cut text plus the secrets' total length. Thread-safe.
          *

@@ -99,6 +99,21 @@ class RedactionTest {
     }
 
     @Test
+    void aDriverWhoseToStringSaysMoreThanItsMessageIsHeldToTheRuleToo() {
+        SQLException failure = new SQLException("duplicate key", "23505") {
+            @Override
+            public String getLocalizedMessage() {
+                return "duplicate key (" + ACCESS + ")";
+            }
+        };
+
+        Throwable scrubbed = Redaction.scrub(failure, SECRETS);
+
+        assertThat(scrubbed).isNotSameAs(failure);
+        assertThat(trace(scrubbed)).doesNotContain(ACCESS.substring(0, 8)).contains("duplicate key");
+    }
+
+    @Test
     void aLongMessageIsCutToThePartTheRuleChecked() {
         String message = "statement failed: " + "x".repeat(400) + " near " + ACCESS;
 
