@@ -16,6 +16,7 @@ import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshException.Details;
 import org.oauthidentity.authorize.CodeExchange;
 import org.oauthidentity.oauth2.ClientAuthentication;
+import org.oauthidentity.oauth2.Endpoints;
 import org.oauthidentity.oauth2.ErrorResponse;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
@@ -144,7 +145,7 @@ public final class GitLabProvider extends OAuth2Provider {
 
     @Override
     public String toString() {
-        return "GitLabProvider{key=" + key() + ", defaultBaseUrl=" + defaultBaseUrl + ", clientId="
+        return "GitLabProvider{key=" + key() + ", defaultBaseUrl=" + Endpoints.display(defaultBaseUrl) + ", clientId="
                 + settings.clientId() + ", allowedHosts=" + (allowedHosts.isEmpty() ? "any" : allowedHosts) + '}';
     }
 

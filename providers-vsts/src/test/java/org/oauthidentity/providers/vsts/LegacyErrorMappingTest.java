@@ -146,7 +146,7 @@ class LegacyErrorMappingTest {
         IdentityNotValid e = refreshFails(IdentityNotValid.class);
 
         assertThat(e.getMessage()).doesNotContain(OLD_REFRESH_TOKEN, LEGACY_CLIENT_SECRET, OLD_ACCESS_TOKEN)
-                .contains("<redacted>");
+                .contains("<withheld: it echoed a credential>");
     }
 
     private <T extends Throwable> T refreshFails(Class<T> type) {
