@@ -87,7 +87,10 @@ class SecretsNeverLeakTest {
         server.enqueue(TokenJson.html(200).newBuilder().body("<html>" + REFRESH + " " + CLIENT_SECRET + "</html>").build());
         fails(TokenResponseException.class, basic);
 
-        server.enqueue(TokenJson.json(200, "{\"access_token\":\"" + NEW_ACCESS + "\",\"expires_in\":\"" + NEW_REFRESH + "\"}"));
+        // A token in a field that is no token (read as an unknown expiry, with a warning) and an access token
+        // that cannot be sent: neither is echoed.
+        server.enqueue(TokenJson.json(200, "{\"access_token\":\"" + NEW_ACCESS + "\\r\\n\",\"expires_in\":\""
+                + NEW_REFRESH + "\"}"));
         fails(TokenResponseException.class, basic);
 
         server.enqueue(TokenJson.json(503, "{\"error\":\"server_error\",\"error_description\":\"" + CLIENT_SECRET + "\"}"));

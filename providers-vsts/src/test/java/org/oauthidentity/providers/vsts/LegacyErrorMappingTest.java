@@ -68,13 +68,15 @@ class LegacyErrorMappingTest {
     }
 
     @Test
-    void unauthorizedWithAnEmptyBodyMeansTheIdentityIsGone() {
+    void unauthorizedWithAnEmptyBodyIsConfigurationNotARevocation() {
+        // RFC 6749 §5.2: a 401 is client authentication; only invalid_grant speaks of the identity.
         server.enqueue(new MockResponse.Builder().code(401).body("").build());
 
-        IdentityNotValid e = refreshFails(IdentityNotValid.class);
+        ProviderConfigurationException e = refreshFails(ProviderConfigurationException.class);
 
         assertThat(e.httpStatus()).isEqualTo(401);
         assertThat(e.error()).isEmpty();
+        assertThat(e.getMessage()).contains("Client Secret", "identities are not affected");
     }
 
     @Test
