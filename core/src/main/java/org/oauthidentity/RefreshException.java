@@ -56,6 +56,8 @@ public class RefreshException extends IOException {
      */
     public static final class Details {
         private static final int MAX_TEXT = 300;
+        /** What stands in for a text that echoed a credential. */
+        static final String WITHHELD = "<withheld: it echoed a credential>";
 
         private int httpStatus;
         private String error;
@@ -127,21 +129,35 @@ public class RefreshException extends IOException {
         }
 
         /**
-         * {@code text} with every occurrence of each secret replaced by {@code <redacted>}: for vendor text that
-         * may echo a token, a code or the client secret. Values shorter than 8 characters are left alone: they
-         * cannot be told apart from ordinary words, and are no secret worth the name.
+         * {@code text} as an exception may show it, or {@code <withheld: it echoed a credential>} in its place
+         * when it echoes a credential. This is the library's one rule for text that a vendor, a browser callback
+         * or a database built from values we sent it; vendor modules and stores use it too.
+         *
+         * <p>The text is first cut to the length an exception shows (300 characters, then {@code …}); only that
+         * part is checked and returned. It is withheld whole when it holds any 8 consecutive characters of one
+         * of {@code secrets}: as written, percent-encoded in either hex case, or form-encoded ({@code +} for a
+         * space), with control characters in between ignored. A piece suffices because echoes are often cut
+         * short, and what is left of a partly scrubbed text still gives most of a token away. Secrets shorter
+         * than 8 characters are ignored: they cannot be told apart from ordinary words, and are no secret worth
+         * the name.
+         *
+         * <p>Cost: linear in the cut text plus the secrets' total length. Thread-safe.
+         *
+         * @return null for null; else the text (cut) or the marker. Control characters are left for the caller.
          */
         public static String withoutSecrets(String text, Iterable<String> secrets) {
             if (text == null) {
                 return null;
             }
-            String out = text;
-            for (String secret : secrets) {
-                if (secret != null && secret.length() >= 8) {
-                    out = out.replace(secret, "<redacted>");
-                }
+            String checked = text;
+            if (text.length() > MAX_TEXT) {
+                int end = Character.isHighSurrogate(text.charAt(MAX_TEXT - 1)) ? MAX_TEXT - 1 : MAX_TEXT;
+                checked = text.substring(0, end);
             }
-            return out;
+            if (EchoedSecrets.echoes(checked, secrets)) {
+                return WITHHELD;
+            }
+            return checked.length() == text.length() ? text : checked + '…';
         }
 
         /** Replaces control characters (log injection) and caps length; vendors' text is untrusted. */
@@ -161,7 +177,7 @@ public class RefreshException extends IOException {
         }
 
         /** Control, invisible formatting and Unicode line/paragraph separators (which some viewers break on). */
-        private static boolean unsafe(char c) {
+        static boolean unsafe(char c) {
             int type = Character.getType(c);
             return Character.isISOControl(c) || type == Character.FORMAT
                     || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;

@@ -69,7 +69,7 @@ public class FreshTokenPathBenchmark {
         ApiOrigins origins = new ApiOrigins(List.of(api));
         // The defaults of RefreshingHttpClient.Builder.
         TokenCache cache = new TokenCache("bench-1", refresher, clock, Duration.ofSeconds(60),
-                Duration.ofMinutes(5), Duration.ofSeconds(30), Runnable::run);
+                Duration.ofMinutes(5), Duration.ofSeconds(30), Runnable::run, Duration.ofMinutes(1));
         cache.tokenForSending(); // the first call loads the identity from the store; measured calls do not
         refresh = new RefreshInterceptor("bench-1", origins, cache, RefreshListener.NONE);
         // A caller's request with a few headers of its own: copying them is part of the cost of adding one.

@@ -9,7 +9,8 @@ import okhttp3.OkHttpClient;
 /**
  * What an {@link OAuth2Provider} needs to talk to one vendor's token endpoint. Immutable; validated when
  * built (https endpoints except on loopback, required fields present), so a misconfiguration fails at
- * start-up, not at the first refresh. {@link #toString()} never prints the client secret.
+ * start-up, not at the first refresh. Endpoint URLs may not carry a user name or password.
+ * {@link #toString()} never prints the client secret, nor a URL's user name, password, query or fragment.
  */
 public final class OAuth2Settings {
     /** Token responses larger than this are refused without being read further. */
@@ -124,7 +125,8 @@ public final class OAuth2Settings {
 
     @Override
     public String toString() {
-        return "OAuth2Settings{provider=" + providerKey + ", tokenUrl=" + tokenUrl + ", clientId=" + clientId
+        return "OAuth2Settings{provider=" + providerKey + ", tokenUrl="
+                + (tokenUrl == null ? null : Endpoints.display(tokenUrl)) + ", clientId=" + clientId
                 + ", clientSecret=<redacted>, clientAuthentication=" + clientAuthentication + '}';
     }
 

@@ -52,8 +52,8 @@ final class LeaseKeeper implements AutoCloseable {
             return;
         }
         if (!lease.renew() && lost.compareAndSet(false, true)) {
-            log.warn("identity {}: the refresh lease could not be renewed (lost, or the store is unreachable)",
-                    lease.identity().id());
+            // The store says why (lost or unreachable); no further token request goes out under this lease.
+            log.debug("identity {}: the refresh lease could not be renewed; renewals stop", lease.identity().id());
             stop();
         }
     }

@@ -61,9 +61,10 @@ class OAuth2ProviderMessagesTest {
     void aBareStatusSaysWhatIsMissing() {
         server.enqueue(new MockResponse.Builder().code(401).build());
 
-        IdentityNotValid e = assertThrows(IdentityNotValid.class, () -> provider.refresh(identity));
+        ProviderConfigurationException e = assertThrows(ProviderConfigurationException.class,
+                () -> provider.refresh(identity));
 
-        assertThat(e.getMessage()).isEqualTo("HTTP 401 (no error code): no description");
+        assertThat(e.getMessage()).startsWith("HTTP 401 (no error code): no description. ");
     }
 
     @Test

@@ -80,8 +80,8 @@ class OAuth2ProviderSuccessTest {
 
     @Test
     void createdAtFromTheVendorIsTheStartOfTheLifetime() throws Exception {
-        // GitLab sends created_at (epoch seconds); it wins over the local request time.
-        Instant createdAt = START.minusSeconds(30);
+        // GitLab sends created_at (epoch seconds); while the request was under way, it wins over its start.
+        Instant createdAt = START.plusSeconds(3);
         answerAfterServerTime(TokenJson.success("access-new").expiresIn(7200)
                 .field("created_at", createdAt.getEpochSecond()).response());
 
@@ -165,13 +165,14 @@ class OAuth2ProviderSuccessTest {
 
     @Test
     void fractionalExpiresInAndCreatedAtAsStringAreRead() throws Exception {
-        server.enqueue(TokenJson.success("access-new").expiresIn(3599.9).field("created_at", "1700000000")
-                .response());
+        Instant createdAt = START.plusSeconds(5);
+        answerAfterServerTime(TokenJson.success("access-new").expiresIn(3599.9)
+                .field("created_at", Long.toString(createdAt.getEpochSecond())).response());
 
         Identity refreshed = provider.refresh(identity);
 
         // A fractional expires_in is cut to whole seconds: never later than the vendor meant.
-        assertThat(refreshed.expiresAt()).contains(Instant.ofEpochSecond(1_700_000_000L + 3599));
+        assertThat(refreshed.expiresAt()).contains(createdAt.plusSeconds(3599));
     }
 
     private void answerAfterServerTime(MockResponse response) {

@@ -179,6 +179,37 @@ class ValidationSweepTest {
     }
 
     @Test
+    void identityLinkedAgainBetweenClaimAndCheckIsSkippedAndTheNewAccountKeepsItsOwnRecord() {
+        stale("a");
+        stale("b");
+        // One check at a time: when the first is reported, the other is claimed but not yet checked.
+        SweepListener relinkTheOther = check -> {
+            heard.add(check);
+            if (heard.size() == 1) {
+                String other = check.identityId().equals("a") ? "b" : "a";
+                store.delete(other);
+                // linked just now, so not due in this pass
+                store.create(Identity.builder().id(other).providerKey("dummy").accessToken("second-account-access")
+                        .refreshToken("second-account-refresh").lastVerifiedAt(T0).build());
+            }
+            return SweepListener.Action.KEEP;
+        };
+
+        PassSummary summary = keep(builder(dummy).concurrency(1).listener(relinkTheOther).build()).runOnce();
+
+        assertThat(summary.claimed()).isEqualTo(2);
+        assertThat(summary.valid()).isEqualTo(1);
+        assertThat(summary.skipped()).isEqualTo(1);
+        assertThat(dummy.calls()).as("the new account is not refreshed for the old one's claim").isEqualTo(1);
+        IdentityCheck skipped = heard.get(1);
+        assertThat(skipped.outcome()).isEqualTo(Outcome.SKIPPED);
+        Identity relinked = store.find(skipped.identityId()).orElseThrow();
+        assertThat(relinked.accessToken()).isEqualTo("second-account-access");
+        assertThat(relinked.status()).as("nothing recorded over the new account").isEqualTo(VerificationStatus.UNVERIFIED);
+        assertThat(relinked.lastVerifiedAt()).contains(T0);
+    }
+
+    @Test
     void listenerExceptionsAreLoggedAndDoNotStopThePass() {
         for (int i = 0; i < 20; i++) {
             stale("id-" + i);

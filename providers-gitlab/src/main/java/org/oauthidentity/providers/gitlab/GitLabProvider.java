@@ -16,6 +16,7 @@ import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshException.Details;
 import org.oauthidentity.authorize.CodeExchange;
 import org.oauthidentity.oauth2.ClientAuthentication;
+import org.oauthidentity.oauth2.Endpoints;
 import org.oauthidentity.oauth2.ErrorResponse;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
@@ -36,13 +37,15 @@ import org.oauthidentity.oauth2.TokenResponse;
  * answers {@code invalid_grant} from then on. Refresh through {@code IdentityRefresher} (single flight and
  * compare-and-set on the store), never from two places at once.
  *
- * <p>Expiry is GitLab's {@code created_at} + {@code expires_in}; GitLab before 15.0 sends no
- * {@code expires_in}, so the expiry is unknown and only a 401 triggers a refresh.
+ * <p>Expiry is GitLab's {@code created_at} + {@code expires_in}, by core's one rule: {@code created_at} is held
+ * within the request's start and end, so a GitLab clock ahead of or behind ours neither stretches nor shortens the
+ * lifetime. GitLab before 15.0 sends no {@code expires_in}, so the expiry is unknown and only a 401 triggers a
+ * refresh.
  *
  * <p>Errors follow the core mapping: {@code invalid_grant} (400, or 401 on older GitLab) means the identity
- * is gone; {@code invalid_client} (401) is our configuration; other structured errors, including the 401
- * {@code invalid_request} of older GitLab, are a {@link org.oauthidentity.RefreshRejectedException}, never
- * a revocation.
+ * is gone; {@code invalid_client} (401), and a 401 without an error code (a wrong secret, a gateway's
+ * challenge), are our configuration; other structured errors, including the 401 {@code invalid_request} of older
+ * GitLab, are a {@link org.oauthidentity.RefreshRejectedException}, never a revocation.
  *
  * <p>Linking an account ({@link org.oauthidentity.authorize.AuthorizationFlow}): the standard code flow with
  * PKCE (S256) at the default instance's {@code /oauth/authorize}, the code redeemed at its {@code /oauth/token}
@@ -144,7 +147,7 @@ public final class GitLabProvider extends OAuth2Provider {
 
     @Override
     public String toString() {
-        return "GitLabProvider{key=" + key() + ", defaultBaseUrl=" + defaultBaseUrl + ", clientId="
+        return "GitLabProvider{key=" + key() + ", defaultBaseUrl=" + Endpoints.display(defaultBaseUrl) + ", clientId="
                 + settings.clientId() + ", allowedHosts=" + (allowedHosts.isEmpty() ? "any" : allowedHosts) + '}';
     }
 

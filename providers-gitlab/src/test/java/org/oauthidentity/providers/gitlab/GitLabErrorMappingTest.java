@@ -99,13 +99,24 @@ class GitLabErrorMappingTest {
     }
 
     @Test
-    void a401WithoutAnErrorBodyMeansTheIdentityIsGoneAsInTheSeed() {
-        gitlab.enqueue(json(401, "{}"));
+    void a401WithoutAnErrorCodeIsOurApplicationNotARevocation() {
+        // RFC 6749 §5.2: a 401 is client authentication (a wrong secret, a gateway's Basic challenge).
+        gitlab.enqueue(new MockResponse.Builder().code(401).addHeader("WWW-Authenticate", "Basic realm=\"GitLab\"")
+                .addHeader("Content-Type", "text/html").body("<html><body>401 Unauthorized</body></html>").build());
 
-        IdentityNotValid e = refreshFails(IdentityNotValid.class);
+        ProviderConfigurationException e = refreshFails(ProviderConfigurationException.class);
 
+        assertThat(e).isNotInstanceOf(IdentityNotValid.class);
         assertThat(e.httpStatus()).isEqualTo(401);
         assertThat(e.error()).isEmpty();
+        assertThat(e.getMessage()).contains("application ID and secret");
+    }
+
+    @Test
+    void a401WithAnEmptyJsonObjectIsOurApplicationToo() {
+        gitlab.enqueue(json(401, "{}"));
+
+        refreshFails(ProviderConfigurationException.class);
     }
 
     @Test

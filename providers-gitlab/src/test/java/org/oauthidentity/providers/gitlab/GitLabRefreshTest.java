@@ -16,8 +16,12 @@ import static org.oauthidentity.providers.gitlab.GitLabFixtures.form;
 import static org.oauthidentity.providers.gitlab.GitLabFixtures.identity;
 import static org.oauthidentity.providers.gitlab.GitLabFixtures.json;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
@@ -25,6 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
+import org.oauthidentity.testing.ManualClock;
 
 /** Given an identity on a GitLab instance, when it is refreshed, then GitLab sees its request shape and the identity gets GitLab's answer. */
 class GitLabRefreshTest {
@@ -66,7 +71,7 @@ class GitLabRefreshTest {
     }
 
     @Test
-    void currentGitLabRotatesBothTokensAndExpiresTwoHoursAfterItsCreatedAt() throws Exception {
+    void currentGitLabRotatesBothTokensAndExpiresTwoHoursAfterTheRefresh() throws Exception {
         gitlab.enqueue(json(200, CURRENT_GITLAB_TOKEN));
         Identity before = identity().build();
 
@@ -74,15 +79,38 @@ class GitLabRefreshTest {
 
         assertThat(after.accessToken()).isEqualTo(NEW_ACCESS_TOKEN);
         assertThat(after.refreshToken()).as("GitLab rotates: the old one is dead").contains(NEW_REFRESH_TOKEN);
-        // created_at + expires_in, not our clock + expires_in: GitLab's clock said the token was born 3 s ago.
-        assertThat(after.expiresAt()).contains(Instant.ofEpochSecond(CREATED_AT + 7200));
-        assertThat(after.expiresAt()).isNotEqualTo(NOW.plusSeconds(7200));
+        // GitLab's clock says the token was born 3 s before our request started: a clock behind ours must not
+        // shorten the lifetime, so it counts from our request's start.
+        assertThat(after.expiresAt()).contains(NOW.plusSeconds(7200));
         assertThat(after.scopes()).containsExactly("api", "read_user");
         assertThat(after.tokenType()).isEqualTo("Bearer");
         assertThat(after.extras()).containsEntry("created_at", Long.toString(CREATED_AT));
         assertThat(after.id()).isEqualTo(before.id());
         assertThat(after.version()).as("the store moves the version, not the provider").isEqualTo(before.version());
         assertThat(before.accessToken()).as("the identity passed in is never changed").isNotEqualTo(NEW_ACCESS_TOKEN);
+    }
+
+    @Test
+    void createdAtCountsOnlyWithinTheRequestItAnswers() throws Exception {
+        ManualClock clock = ManualClock.at(NOW);
+        GitLabProvider timed = GitLabFixtures.provider(gitlab.url("/").toString()).clock(clock).build();
+        AtomicLong createdAt = new AtomicLong();
+        gitlab.setDispatcher(new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) {
+                clock.advance(Duration.ofSeconds(5)); // a slow instance
+                return json(200, CURRENT_GITLAB_TOKEN.replace(Long.toString(CREATED_AT), Long.toString(createdAt.get())));
+            }
+        });
+
+        // Born while the request was under way: the start of the lifetime.
+        createdAt.set(clock.instant().getEpochSecond() + 2);
+        assertThat(timed.refresh(identity().build()).expiresAt()).contains(Instant.ofEpochSecond(createdAt.get() + 7200));
+
+        // A GitLab clock an hour ahead: held to the moment the answer arrived, so the lifetime is not stretched.
+        Instant requestStart = clock.instant();
+        createdAt.set(requestStart.getEpochSecond() + 3600);
+        assertThat(timed.refresh(identity().build()).expiresAt()).contains(requestStart.plusSeconds(5 + 7200));
     }
 
     @Test

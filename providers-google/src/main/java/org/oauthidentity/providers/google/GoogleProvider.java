@@ -12,6 +12,7 @@ import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
 import org.oauthidentity.authorize.AuthorizationRequest;
 import org.oauthidentity.oauth2.ClientAuthentication;
+import org.oauthidentity.oauth2.Endpoints;
 import org.oauthidentity.oauth2.ErrorResponse;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
@@ -153,7 +154,7 @@ public final class GoogleProvider extends OAuth2Provider {
 
     @Override
     public String toString() {
-        return "GoogleProvider{key=" + key() + ", tokenUrl=" + settings.tokenUrl() + ", clientId="
+        return "GoogleProvider{key=" + key() + ", tokenUrl=" + Endpoints.display(settings.tokenUrl()) + ", clientId="
                 + settings.clientId() + '}';
     }
 

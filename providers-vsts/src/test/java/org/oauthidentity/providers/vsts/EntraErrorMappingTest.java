@@ -155,7 +155,7 @@ class EntraErrorMappingTest {
 
         ProviderConfigurationException e = refreshFails(ProviderConfigurationException.class);
 
-        assertThat(e.getMessage()).doesNotContain(ENTRA_CLIENT_SECRET).contains("<redacted>");
+        assertThat(e.getMessage()).doesNotContain(ENTRA_CLIENT_SECRET).contains("<withheld: it echoed a credential>");
     }
 
     private <T extends Throwable> T refreshFails(Class<T> type) {

@@ -68,13 +68,15 @@ class LegacyErrorMappingTest {
     }
 
     @Test
-    void unauthorizedWithAnEmptyBodyMeansTheIdentityIsGone() {
+    void unauthorizedWithAnEmptyBodyIsConfigurationNotARevocation() {
+        // RFC 6749 §5.2: a 401 is client authentication; only invalid_grant speaks of the identity.
         server.enqueue(new MockResponse.Builder().code(401).body("").build());
 
-        IdentityNotValid e = refreshFails(IdentityNotValid.class);
+        ProviderConfigurationException e = refreshFails(ProviderConfigurationException.class);
 
         assertThat(e.httpStatus()).isEqualTo(401);
         assertThat(e.error()).isEmpty();
+        assertThat(e.getMessage()).contains("Client Secret", "identities are not affected");
     }
 
     @Test
@@ -146,7 +148,7 @@ class LegacyErrorMappingTest {
         IdentityNotValid e = refreshFails(IdentityNotValid.class);
 
         assertThat(e.getMessage()).doesNotContain(OLD_REFRESH_TOKEN, LEGACY_CLIENT_SECRET, OLD_ACCESS_TOKEN)
-                .contains("<redacted>");
+                .contains("<withheld: it echoed a credential>");
     }
 
     private <T extends Throwable> T refreshFails(Class<T> type) {

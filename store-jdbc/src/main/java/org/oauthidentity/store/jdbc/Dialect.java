@@ -63,6 +63,19 @@ public enum Dialect {
                 + " WHERE TABLE_SCHEMA = CURRENT_SCHEMA AND TABLE_NAME = UPPER(?)";
     }
 
+    /**
+     * A query with two parameters, a table name and a column name, answering one row whose boolean says if the
+     * table is visible and has that column.
+     */
+    String columnExistsSql() {
+        if (this == POSTGRESQL) {
+            return "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ?"
+                    + " AND NOT attisdropped)";
+        }
+        return "SELECT COUNT(*) > 0 FROM INFORMATION_SCHEMA.COLUMNS"
+                + " WHERE TABLE_SCHEMA = CURRENT_SCHEMA AND TABLE_NAME = UPPER(?) AND COLUMN_NAME = UPPER(?)";
+    }
+
     /** A data-change statement that answers the changed rows, as they are after the change. */
     String returning(String dml, String columns) {
         if (this == POSTGRESQL) {

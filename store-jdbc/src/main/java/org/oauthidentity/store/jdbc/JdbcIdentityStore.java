@@ -11,16 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotFoundException;
 import org.oauthidentity.IdentityStore;
 import org.oauthidentity.IdentityStoreException;
-import org.oauthidentity.LeaseTimeoutException;
 import org.oauthidentity.VerificationStatus;
 import org.oauthidentity.VersionConflictException;
 import org.slf4j.Logger;
@@ -33,8 +28,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Guarantees.</b> Thread-safe, and safe across processes sharing the database: every write is one SQL
  * statement, so it is applied whole or not at all, and no operation holds a transaction open between calls.
- * {@link #save} is a compare-and-set on {@code version} ({@code UPDATE ... WHERE id = ? AND version = ?}); a
- * lost race is a {@link VersionConflictException}, never an overwrite. The validation bookkeeping
+ * {@link #create} draws a new random {@code incarnation} for the row, and {@link #save} is a compare-and-set on
+ * incarnation and version ({@code UPDATE ... WHERE id = ? AND incarnation = ? AND version = ?}): a lost race is a
+ * {@link VersionConflictException}, and a save read from an identity that was deleted since (and maybe created
+ * again under the same id, its version starting at 1 again) is an {@link IdentityNotFoundException}; never an
+ * overwrite. Rows stored before the incarnation column existed read as incarnation 0. The validation bookkeeping
  * ({@code last_verified_at}, {@code status}) is written only by {@link #claimUnverified} and
  * {@link #recordVerification}, which never move the version. Database failures are
  * {@link IdentityStoreException}s whose messages name identity ids only; a driver message that echoes a
@@ -42,12 +40,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Refresh leases</b> ({@link #acquireRefreshLease}) are two columns of the row: {@code lease_owner} (a
  * random id per lease) and {@code lease_expires_at}. Taking a free or expired lease is one conditional
- * {@code UPDATE}; {@link RefreshLease#saveAndRelease} saves and clears it in one statement; so a refresh
+ * {@code UPDATE}, which also tells the two apart ({@link RefreshLease#tookOver()}: the previous holder's lease
+ * ran out unreleased); {@link RefreshLease#saveAndRelease} saves and clears it in one statement; so a refresh
  * under the lease costs two round trips. Threads of one process queue in memory and only the first polls
  * the database. A holder that dies (or hangs, or never closes its lease) keeps it until
- * {@code lease_expires_at}, then anyone, in any process, may take it.
+ * {@code lease_expires_at}, then anyone, in any process, may take it. A holder whose refresh is slow keeps it
+ * by {@linkplain RefreshLease#renew() renewing} it every {@linkplain RefreshLease#renewalInterval() third of the
+ * TTL} (one {@code UPDATE} matching its owner id; safe from a timer thread; false, never an exception, once the
+ * lease is lost or the database cannot be reached).
  * Lease times come from the injected {@link Clock}: instances' clocks must agree to well within the lease
- * TTL (NTP does), and the TTL must exceed the slowest refresh (HTTP timeouts times retry attempts).
+ * TTL (NTP does), and the TTL must exceed the slowest refresh between two renewals.
  *
  * <p><b>Sweep claims</b> ({@link #claimUnverified}) set {@code last_verified_at} on a page of rows in one
  * statement; on PostgreSQL the page is chosen with {@code FOR UPDATE SKIP LOCKED}, so passes on several
@@ -61,12 +63,13 @@ public final class JdbcIdentityStore implements IdentityStore {
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(60);
 
     static final String TABLE = "oauth_identity";
-    static final String SCHEMA_SCRIPT = "V1__oauth_identity.sql";
+    /** The scripts of {@code oauth_identity}, in order (version 2 is another table's). */
+    static final List<String> SCHEMA_SCRIPTS = List.of("V1__oauth_identity.sql", "V3__incarnation.sql");
+    /** The column the newest script adds: where it is, the table is up to date. */
+    static final String NEWEST_COLUMN = "incarnation";
 
     private static final Logger log = LoggerFactory.getLogger(JdbcIdentityStore.class);
-    private static final long MIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    private static final String WRITTEN = "version, last_verified_at, status, lease_owner";
+    private static final String WRITTEN = "version, incarnation, last_verified_at, status, lease_owner";
     private static final String SET_CREDENTIALS = "provider_key = ?, external_user_id = ?, access_token = ?,"
             + " refresh_token = ?, token_type = ?, expires_at = ?, scopes = ?, extras = ?,"
             + " version = version + 1, updated_at = ?";
@@ -79,11 +82,10 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final Duration leaseTtl;
     private final Rows rows;
     private final boolean encrypted;
-    private final LeasePause pause;
-    private final LocalLeases localLeases;
+    private final RefreshLeases leases;
 
     private final String findSql;
-    private final String versionSql;
+    private final String incarnationSql;
     private final String insertSql;
     private final String saveSql;
     private final String saveAndReleaseSql;
@@ -91,8 +93,6 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final String claimSql;
     private final String claimableSql;
     private final String recordSql;
-    private final String acquireSql;
-    private final String releaseSql;
 
     private JdbcIdentityStore(Builder b, Dialect dialect) {
         this.transactions = new Transactions(b.dataSource, dialect == Dialect.H2);
@@ -101,28 +101,24 @@ public final class JdbcIdentityStore implements IdentityStore {
         this.leaseTtl = b.leaseTtl;
         this.rows = new Rows(b.cipher);
         this.encrypted = b.cipher != null;
-        this.pause = b.pause;
-        this.localLeases = new LocalLeases(b.clock);
+        this.leases = new RefreshLeases(transactions, rows, dialect, b.clock, b.leaseTtl, b.pause, this::exists,
+                this::saveAndRelease);
 
         findSql = "SELECT " + Rows.COLUMNS + " FROM " + TABLE + " WHERE id = ?";
-        versionSql = "SELECT version FROM " + TABLE + " WHERE id = ?";
+        incarnationSql = "SELECT incarnation FROM " + TABLE + " WHERE id = ?";
         insertSql = dialect.returning("INSERT INTO " + TABLE + " (id, provider_key, external_user_id, access_token,"
                 + " refresh_token, token_type, expires_at, scopes, extras, last_verified_at, status, version,"
-                + " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)", WRITTEN);
+                + " incarnation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)", WRITTEN);
         saveSql = dialect.returning("UPDATE " + TABLE + " SET " + SET_CREDENTIALS
-                + " WHERE id = ? AND version = ?", WRITTEN);
-        // Saves whenever the version still matches, and clears the lease only if it is still this holder's:
+                + " WHERE id = ? AND incarnation = ? AND version = ?", WRITTEN);
+        // Saves whenever incarnation and version still match, and clears the lease only if it is still this holder's:
         // a lease that ran out mid-refresh must not cost the (possibly rotated) tokens the vendor just issued.
         saveAndReleaseSql = dialect.returning("UPDATE " + TABLE + " SET " + SET_CREDENTIALS
                 + ", lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END"
                 + ", lease_expires_at = CASE WHEN lease_owner = ? THEN NULL ELSE lease_expires_at END"
-                + " WHERE id = ? AND version = ?", WRITTEN);
+                + " WHERE id = ? AND incarnation = ? AND version = ?", WRITTEN);
         deleteSql = "DELETE FROM " + TABLE + " WHERE id = ?";
         recordSql = "UPDATE " + TABLE + " SET status = ?, last_verified_at = ? WHERE id = ?";
-        acquireSql = dialect.returning("UPDATE " + TABLE + " SET lease_owner = ?, lease_expires_at = ?"
-                + " WHERE id = ? AND (lease_expires_at IS NULL OR lease_expires_at < ?)", Rows.COLUMNS);
-        releaseSql = "UPDATE " + TABLE + " SET lease_owner = NULL, lease_expires_at = NULL"
-                + " WHERE id = ? AND lease_owner = ?";
         // The page is picked by id and the claim condition is checked again on the locked row, so a row another
         // claimer took meanwhile drops out.
         if (dialect == Dialect.POSTGRESQL) {
@@ -185,6 +181,7 @@ public final class JdbcIdentityStore implements IdentityStore {
                     int next = bindCredentials(ps, 2, identity, stored);
                     Rows.setTimestamp(ps, next++, identity.lastVerifiedAt().orElse(null));
                     ps.setString(next++, identity.status().name());
+                    ps.setLong(next++, IdentityStore.newIncarnation());
                     Rows.setTimestamp(ps, next++, now);
                     Rows.setTimestamp(ps, next, now);
                     try (ResultSet rs = ps.executeQuery()) {
@@ -290,46 +287,7 @@ public final class JdbcIdentityStore implements IdentityStore {
      */
     @Override
     public RefreshLease acquireRefreshLease(String id, Duration maxWait) {
-        Objects.requireNonNull(id, "id");
-        long deadline = deadline(maxWait);
-        LocalLeases.Pass pass;
-        try {
-            pass = localLeases.enter(id, deadline);
-        } catch (InterruptedException e) {
-            throw interrupted(id, e);
-        }
-        if (pass == null) {
-            if (!exists(id)) {
-                throw new IdentityNotFoundException(id);
-            }
-            throw new LeaseTimeoutException(id);
-        }
-        try {
-            String owner = UUID.randomUUID().toString();
-            for (int attempt = 0; ; attempt++) {
-                Instant now = clock.instant();
-                Instant until = now.plus(leaseTtl);
-                Optional<Identity> granted = tryAcquire(id, owner, now, until);
-                if (granted.isPresent()) {
-                    localLeases.granted(pass, until);
-                    return new Lease(granted.get(), owner, pass);
-                }
-                long remaining = deadline - System.nanoTime();
-                if ((attempt == 0 || remaining <= 0) && !exists(id)) {
-                    throw new IdentityNotFoundException(id);
-                }
-                if (remaining <= 0) {
-                    throw new LeaseTimeoutException(id);
-                }
-                pause.pause(Math.min(remaining, backoff(attempt)));
-            }
-        } catch (InterruptedException e) {
-            localLeases.exit(pass);
-            throw interrupted(id, e);
-        } catch (RuntimeException e) {
-            localLeases.exit(pass);
-            throw e;
-        }
+        return leases.acquire(id, maxWait);
     }
 
     @Override
@@ -340,39 +298,15 @@ public final class JdbcIdentityStore implements IdentityStore {
 
     /** Identities with a lease holder or waiter in this process (for tests). */
     int localLeasesInUse() {
-        return localLeases.size();
+        return leases.localLeasesInUse();
     }
 
     // ---- statements -------------------------------------------------------------------------------------------
-
-    private Optional<Identity> tryAcquire(String id, String owner, Instant now, Instant until) {
-        return transactions.run("could not take the refresh lease of identity " + id, List.of(), c -> {
-            try (PreparedStatement ps = c.prepareStatement(acquireSql)) {
-                ps.setString(1, owner);
-                Rows.setTimestamp(ps, 2, until);
-                ps.setString(3, id);
-                Rows.setTimestamp(ps, 4, now);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rows.read(rs)) : Optional.<Identity>empty();
-                }
-            }
-        });
-    }
 
     private Identity saveAndRelease(Identity refreshed, String owner) {
         Rows.Credentials stored = rows.credentials(refreshed);
         return transactions.run("could not save identity " + refreshed.id(), stored.secrets,
                 c -> update(c, refreshed, stored, owner));
-    }
-
-    private void release(String id, String owner) {
-        transactions.run("could not release the refresh lease of identity " + id, List.of(), c -> {
-            try (PreparedStatement ps = c.prepareStatement(releaseSql)) {
-                ps.setString(1, id);
-                ps.setString(2, owner);
-                return ps.executeUpdate();
-            }
-        });
     }
 
     /** The compare-and-set of {@link #save}, also clearing the lease of {@code leaseOwner} when not null. */
@@ -386,6 +320,7 @@ public final class JdbcIdentityStore implements IdentityStore {
                 ps.setString(next++, leaseOwner);
             }
             ps.setString(next++, identity.id());
+            ps.setLong(next++, identity.incarnation());
             ps.setLong(next, identity.version());
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
@@ -402,11 +337,12 @@ public final class JdbcIdentityStore implements IdentityStore {
         throw missingOrMoved(c, identity);
     }
 
+    /** Why a compare-and-set matched no row: the id is gone or belongs to another incarnation, or the version moved. */
     private RuntimeException missingOrMoved(Connection c, Identity identity) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(versionSql)) {
+        try (PreparedStatement ps = c.prepareStatement(incarnationSql)) {
             ps.setString(1, identity.id());
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next()
+                return rs.next() && rs.getLong(1) == identity.incarnation()
                         ? new VersionConflictException(identity.id(), identity.version())
                         : new IdentityNotFoundException(identity.id());
             }
@@ -439,12 +375,13 @@ public final class JdbcIdentityStore implements IdentityStore {
                 .lastVerifiedAt(Rows.instant(rs, "last_verified_at"))
                 .status(VerificationStatus.valueOf(rs.getString("status")))
                 .version(rs.getLong("version"))
+                .incarnation(rs.getLong("incarnation"))
                 .build();
     }
 
     private boolean exists(String id) {
         return transactions.run("could not read identity " + id, List.of(), c -> {
-            try (PreparedStatement ps = c.prepareStatement(versionSql)) {
+            try (PreparedStatement ps = c.prepareStatement(incarnationSql)) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next();
@@ -464,26 +401,6 @@ public final class JdbcIdentityStore implements IdentityStore {
         });
     }
 
-    private static long deadline(Duration maxWait) {
-        if (maxWait.isNegative()) {
-            throw new IllegalArgumentException("maxWait must not be negative");
-        }
-        long now = System.nanoTime();
-        long wait = maxWait.compareTo(Duration.ofDays(365)) > 0 ? TimeUnit.DAYS.toNanos(365) : maxWait.toNanos();
-        return now + wait;
-    }
-
-    private static long backoff(int attempt) {
-        long ceiling = Math.min(MAX_POLL_NANOS, MIN_POLL_NANOS << Math.min(attempt, 5));
-        // Jitter, so that waiters in several processes do not poll in step.
-        return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
-    }
-
-    private static IdentityStoreException interrupted(String id, InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return new IdentityStoreException("interrupted while waiting for the refresh lease of " + id, e);
-    }
-
     /** Carries a unique violation out of the transaction, which is rolled back first. */
     private static final class DuplicateKey extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -495,80 +412,6 @@ public final class JdbcIdentityStore implements IdentityStore {
         }
     }
 
-    /** One holder's refresh lease. Not thread-safe (one holder, one thread); close() may be called again. */
-    private final class Lease implements RefreshLease {
-        private final Identity identity;
-        private final String owner;
-        private final LocalLeases.Pass pass;
-        private final AtomicBoolean released = new AtomicBoolean();
-
-        Lease(Identity identity, String owner, LocalLeases.Pass pass) {
-            this.identity = identity;
-            this.owner = owner;
-            this.pass = pass;
-        }
-
-        @Override
-        public Identity identity() {
-            return identity;
-        }
-
-        @Override
-        public Identity saveAndRelease(Identity refreshed) {
-            if (!refreshed.id().equals(identity.id())) {
-                throw new IllegalArgumentException("lease of identity " + identity.id() + " cannot save "
-                        + refreshed.id());
-            }
-            if (!released.compareAndSet(false, true)) {
-                throw new IllegalStateException("the refresh lease of identity " + identity.id()
-                        + " was released already");
-            }
-            try {
-                return JdbcIdentityStore.this.saveAndRelease(refreshed, owner);
-            } catch (RuntimeException e) {
-                // Nothing was written, so the lease is still this holder's in the database.
-                releaseQuietly();
-                throw e;
-            } finally {
-                localLeases.exit(pass);
-            }
-        }
-
-        @Override
-        public void close() {
-            if (released.compareAndSet(false, true)) {
-                try {
-                    releaseQuietly();
-                } finally {
-                    localLeases.exit(pass);
-                }
-            }
-        }
-
-        private void releaseQuietly() {
-            try {
-                release(identity.id(), owner);
-            } catch (RuntimeException e) {
-                log.warn("identity {}: could not release the refresh lease; it expires by itself within {}",
-                        identity.id(), leaseTtl, e);
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "RefreshLease{id=" + identity.id() + ", version=" + identity.version() + ", released="
-                    + released.get() + '}';
-        }
-    }
-
-    /** How the lease poller waits; tests substitute one that signals instead of sleeping. */
-    @FunctionalInterface
-    interface LeasePause {
-        LeasePause SLEEP = TimeUnit.NANOSECONDS::sleep;
-
-        void pause(long nanos) throws InterruptedException;
-    }
-
     /** Not thread-safe; build on one thread. */
     public static final class Builder {
         private final DataSource dataSource;
@@ -577,7 +420,7 @@ public final class JdbcIdentityStore implements IdentityStore {
         private Duration leaseTtl = DEFAULT_LEASE_TTL;
         private TokenCipher cipher;
         private boolean createSchema;
-        private LeasePause pause = LeasePause.SLEEP;
+        private RefreshLeases.Pause pause = RefreshLeases.Pause.SLEEP;
 
         private Builder(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -601,8 +444,9 @@ public final class JdbcIdentityStore implements IdentityStore {
 
         /**
          * How long a refresh lease lasts if its holder neither saves nor releases it (it crashed, or lost the
-         * database). Default {@link #DEFAULT_LEASE_TTL}. Longer than the slowest refresh, or a second instance
-         * may refresh with the same refresh token; short enough that a crash blocks an identity only briefly.
+         * database). Default {@link #DEFAULT_LEASE_TTL}. A holder that renews its lease (every third of the TTL)
+         * keeps it through a slow refresh; one that does not must finish within the TTL, or a second instance may
+         * refresh with the same refresh token. Short enough that a crash blocks an identity only briefly.
          */
         public Builder leaseTtl(Duration leaseTtl) {
             if (leaseTtl.isNegative() || leaseTtl.isZero()) {
@@ -619,15 +463,17 @@ public final class JdbcIdentityStore implements IdentityStore {
         }
 
         /**
-         * Creates the table and its index at {@link #build()} if the table does not exist (the dialect's
-         * {@code V1__oauth_identity.sql}). Leave it off when a migration tool owns the schema.
+         * Creates or upgrades the table at {@link #build()}: unless it exists with its newest column, applies the
+         * dialect's scripts of {@code oauth_identity} in order ({@code V1__oauth_identity.sql},
+         * {@code V3__incarnation.sql}), each of which only adds what is missing. Instances starting together are
+         * fine. Leave it off when a migration tool owns the schema.
          */
         public Builder createSchemaIfMissing() {
             this.createSchema = true;
             return this;
         }
 
-        Builder leasePause(LeasePause pause) {
+        Builder leasePause(RefreshLeases.Pause pause) {
             this.pause = Objects.requireNonNull(pause, "pause");
             return this;
         }
@@ -642,7 +488,7 @@ public final class JdbcIdentityStore implements IdentityStore {
         public JdbcIdentityStore build() {
             Dialect resolved = dialect != null ? dialect : Dialect.detect(dataSource);
             if (createSchema) {
-                Schema.createIfMissing(dataSource, resolved, SCHEMA_SCRIPT, TABLE);
+                Schema.apply(dataSource, resolved, SCHEMA_SCRIPTS, TABLE, NEWEST_COLUMN);
             }
             return new JdbcIdentityStore(this, resolved);
         }

@@ -11,8 +11,9 @@ import java.util.concurrent.TimeUnit;
  * here instead of polling the database side by side. Only a thread that passes goes on to take (or wait for) the
  * database lease, which is what excludes other processes.
  *
- * <p>The permit holder records when its database lease runs out. Once that time has passed on the clock, waiters
- * stop waiting for the permit and pass without it, as another process would: a thread that hangs or leaks its
+ * <p>The permit holder records when its database lease runs out, and moves that on when it renews the lease.
+ * Once that time has passed on the clock, waiters stop waiting for the permit and pass without it, as another
+ * process would: a thread that hangs or leaks its
  * lease blocks its own process no longer than anyone else. Entries are counted and removed when no thread holds
  * or waits for them, so the map holds only identities in use. Thread-safe.
  */
@@ -81,7 +82,10 @@ final class LocalLeases {
         }
     }
 
-    /** The pass's thread now holds the database lease until {@code leaseEnds}. */
+    /**
+     * The pass's holder now holds the database lease until {@code leaseEnds}: when granted, and again at each
+     * renewal (which must come before the holder's {@link #exit}, or it would touch the next holder's record).
+     */
     void granted(Pass pass, Instant leaseEnds) {
         if (pass.permit) {
             pass.gate.holderLeaseEnds = leaseEnds;

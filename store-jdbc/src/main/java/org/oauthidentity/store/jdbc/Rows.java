@@ -25,7 +25,7 @@ import org.oauthidentity.VerificationStatus;
  */
 final class Rows {
     static final String COLUMNS = "id, provider_key, external_user_id, access_token, refresh_token, token_type,"
-            + " expires_at, scopes, extras, last_verified_at, status, version, lease_owner, lease_expires_at";
+            + " expires_at, scopes, extras, last_verified_at, status, version, incarnation, lease_owner, lease_expires_at";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<String>> SCOPES = new TypeReference<>() { };
@@ -104,6 +104,7 @@ final class Rows {
                 .lastVerifiedAt(instant(rs, "last_verified_at"))
                 .status(verification)
                 .version(rs.getLong("version"))
+                .incarnation(rs.getLong("incarnation"))
                 .build();
     }
 

@@ -9,12 +9,14 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotFoundException;
@@ -455,6 +457,320 @@ abstract class JdbcIdentityStoreContractTest extends StoreTestSupport {
         stores.forEach(s -> assertThat(s.localLeasesInUse()).isZero());
     }
 
+    // ---- incarnations: an id deleted and created again is another identity ----------------------------------
+
+    @Test
+    void createDrawsANewIncarnationWhateverTheIdentityCarriedAndEveryReadReturnsIt() {
+        Identity created = store.create(identity("alice").toBuilder().incarnation(42).build());
+
+        assertThat(created.incarnation()).isNotIn(0L, 42L);
+        assertThat(db.queryValue("SELECT incarnation FROM oauth_identity WHERE id = 'alice'"))
+                .isEqualTo(created.incarnation());
+        assertThat(store.find("alice")).contains(created);
+        try (RefreshLease lease = store.acquireRefreshLease("alice", Duration.ZERO)) {
+            assertThat(lease.identity()).isEqualTo(created);
+        }
+        assertThat(store.claimUnverified(clock.instant(), clock.instant(), 10)).singleElement()
+                .satisfies(claimed -> assertThat(claimed.incarnation()).isEqualTo(created.incarnation()));
+        assertThat(store.save(created.toBuilder().accessToken("at-new-" + random(30)).build()).incarnation())
+                .isEqualTo(created.incarnation());
+        store.delete("alice");
+        assertThat(store.create(identity("alice")).incarnation()).isNotIn(0L, created.incarnation());
+    }
+
+    @Test
+    void aStaleSaveFromBeforeADeleteAndCreateAgainIsNotFoundAndLeavesTheNewIdentityAlone() {
+        Identity oldAccount = store.create(identity("alice"));
+        store.delete("alice");
+        Identity newAccount = store.create(identity("alice"));
+        assertThat(newAccount.version()).isEqualTo(oldAccount.version());
+
+        Throwable stale = catchThrowable(() -> store.save(oldAccount.toBuilder()
+                .accessToken("at-old-account-" + random(30)).build()));
+
+        assertThat(stale).isInstanceOf(IdentityNotFoundException.class);
+        assertThat(store.find("alice")).contains(newAccount);
+        // The same incarnation at an old version is still an ordinary conflict.
+        Identity saved = store.save(newAccount.toBuilder().accessToken("at-" + random(30)).build());
+        assertThatThrownBy(() -> store.save(newAccount)).isInstanceOf(VersionConflictException.class);
+        assertThat(store.find("alice")).contains(saved);
+    }
+
+    @Test
+    void aLeaseHeldAcrossADeleteAndCreateAgainCannotRenewNorSaveOverTheNewIdentity() {
+        store.create(identity("alice"));
+        RefreshLease oldLease = store.acquireRefreshLease("alice", Duration.ZERO);
+        store.delete("alice");
+        Identity newAccount = store.create(identity("alice"));
+
+        assertThat(oldLease.renew()).isFalse();
+        Throwable stale = catchThrowable(() -> oldLease.saveAndRelease(oldLease.identity().toBuilder()
+                .refreshToken("rt-old-account-" + random(30)).build()));
+
+        assertThat(stale).isInstanceOf(IdentityNotFoundException.class);
+        assertThat(store.find("alice")).contains(newAccount);
+        assertThat(db.queryValue("SELECT COUNT(*) FROM oauth_identity WHERE lease_owner IS NOT NULL")).isEqualTo(0L);
+        assertThat(store.localLeasesInUse()).isZero();
+        try (RefreshLease lease = newStore().build().acquireRefreshLease("alice", Duration.ZERO)) {
+            assertThat(lease.identity()).isEqualTo(newAccount);
+            assertThat(lease.tookOver()).isFalse();
+        }
+    }
+
+    @Test
+    void aTableOfVersionOneIsUpgradedAndItsRowsReadAsLegacyIncarnationZero() {
+        startFromAVersionOneTableHoldingAlice();
+
+        JdbcIdentityStore upgraded = newStore().build();
+
+        Identity legacy = upgraded.find("alice").orElseThrow();
+        assertThat(legacy.incarnation()).isZero();
+        assertThat(legacy.version()).isEqualTo(1);
+        assertThat(legacy.accessToken()).isEqualTo("at-legacy");
+        Identity saved = upgraded.save(legacy.toBuilder().accessToken("at-" + random(30)).build());
+        assertThat(saved.version()).isEqualTo(2);
+        assertThat(saved.incarnation()).isZero();
+        try (RefreshLease lease = upgraded.acquireRefreshLease("alice", Duration.ZERO)) {
+            assertThat(lease.saveAndRelease(lease.identity().toBuilder().accessToken("at-" + random(30)).build())
+                    .version()).isEqualTo(3);
+        }
+        assertThat(upgraded.find("alice").orElseThrow().incarnation()).isZero();
+        assertThat(upgraded.create(identity("bob")).incarnation()).isNotZero();
+        // Upgrading again finds nothing to do.
+        assertThat(newStore().build().find("alice").orElseThrow().version()).isEqualTo(3);
+    }
+
+    @Test
+    void instancesStartingTogetherOnAMissingOrVersionOneTableAllEndWithTheNewestSchema() throws Exception {
+        int instances = 6;
+        for (int round = 0; round < 6; round++) {
+            boolean fromVersionOne = round % 2 == 1;
+            if (fromVersionOne) {
+                startFromAVersionOneTableHoldingAlice();
+            } else {
+                db.execute("DROP TABLE oauth_identity");
+            }
+            CyclicBarrier start = new CyclicBarrier(instances);
+            List<Future<JdbcIdentityStore>> started = new ArrayList<>();
+            for (int i = 0; i < instances; i++) {
+                started.add(threads.submit(() -> {
+                    start.await();
+                    return newStore().build();
+                }));
+            }
+            List<Identity> created = new ArrayList<>();
+            for (int i = 0; i < instances; i++) {
+                created.add(started.get(i).get(60, TimeUnit.SECONDS).create(identity("id-" + round + "-" + i)));
+            }
+
+            assertThat(created).allSatisfy(i -> assertThat(i.incarnation()).isNotZero());
+            assertThat(db.queryValue("SELECT COUNT(*) FROM oauth_identity WHERE incarnation <> 0"))
+                    .isEqualTo((long) instances);
+            assertThat(store.find("alice").map(Identity::incarnation)).isEqualTo(
+                    fromVersionOne ? Optional.of(0L) : Optional.empty());
+        }
+    }
+
+    /** The table as a release before incarnations left it: the version 1 script, and a row its code inserted. */
+    private void startFromAVersionOneTableHoldingAlice() {
+        db.execute("DROP TABLE oauth_identity");
+        for (String statement : Schema.statements(db.dialect, "V1__oauth_identity.sql")) {
+            db.execute(statement);
+        }
+        db.execute("INSERT INTO oauth_identity (id, provider_key, external_user_id, access_token, refresh_token,"
+                + " token_type, expires_at, scopes, extras, last_verified_at, status, version, created_at, updated_at)"
+                + " VALUES ('alice', 'gitlab', 'ext-alice', 'at-legacy', 'rt-legacy', 'Bearer', ?, '[\"read_api\"]',"
+                + " '{}', ?, 'VALID', 1, ?, ?)", Rows.timestamp(clock.instant().plusSeconds(600)),
+                Rows.timestamp(clock.instant()), Rows.timestamp(clock.instant()), Rows.timestamp(clock.instant()));
+    }
+
+    // ---- lease renewal and takeover ----------------------------------------------------------------------------
+
+    @Test
+    void aRenewedLeaseOutlastsItsFirstExpiryInEveryProcess() {
+        store.create(identity("alice"));
+        JdbcIdentityStore otherProcess = newStore().build();
+        RefreshLease holder = store.acquireRefreshLease("alice", Duration.ZERO);
+        assertThat(holder.renewalInterval()).contains(TTL.dividedBy(3));
+
+        clock.advance(TTL.dividedBy(2));
+        assertThat(holder.renew()).isTrue();
+        clock.advance(TTL.dividedBy(2).plusMillis(1)); // past the first expiry, well within the renewed one
+
+        assertThatThrownBy(() -> otherProcess.acquireRefreshLease("alice", Duration.ZERO))
+                .isInstanceOf(LeaseTimeoutException.class);
+        assertThatThrownBy(() -> store.acquireRefreshLease("alice", Duration.ZERO))
+                .isInstanceOf(LeaseTimeoutException.class);
+        Identity saved = holder.saveAndRelease(holder.identity().toBuilder().accessToken("at-" + random(30)).build());
+        assertThat(saved.version()).isEqualTo(2);
+        assertThat(db.queryValue("SELECT COUNT(*) FROM oauth_identity WHERE lease_owner IS NOT NULL")).isEqualTo(0L);
+
+        // Without a renewal the lease runs out on time: the renewal moved it, nothing else did.
+        RefreshLease unrenewed = store.acquireRefreshLease("alice", Duration.ZERO);
+        clock.advance(TTL.plusMillis(1));
+        otherProcess.acquireRefreshLease("alice", Duration.ZERO).close();
+        unrenewed.close();
+    }
+
+    @Test
+    void aRenewalAlsoKeepsThisProcessesOtherThreadsQueuedInMemory() {
+        store.create(identity("alice"));
+        RefreshThroughStoreTest.CountingDataSource counting = new RefreshThroughStoreTest.CountingDataSource(db.pool);
+        JdbcIdentityStore counted = JdbcIdentityStore.builder(counting).dialect(db.dialect).clock(clock).leaseTtl(TTL)
+                .build();
+        RefreshLease holder = counted.acquireRefreshLease("alice", Duration.ZERO);
+        clock.advance(TTL.dividedBy(2));
+        assertThat(holder.renew()).isTrue();
+        clock.advance(TTL.dividedBy(2).plusMillis(1));
+        counting.reset();
+
+        assertThatThrownBy(() -> counted.acquireRefreshLease("alice", Duration.ZERO))
+                .isInstanceOf(LeaseTimeoutException.class);
+
+        // The holder is live in this process's queue too: no attempt on the row, only the existence check.
+        assertThat(counting.statements()).containsExactly("SELECT");
+        holder.close();
+        assertThat(counted.localLeasesInUse()).isZero();
+    }
+
+    @Test
+    void tookOverOnlyWhenThePreviousHoldersLeaseRanOutUnreleased() {
+        store.create(identity("alice"));
+        RefreshThroughStoreTest.CountingDataSource counting = new RefreshThroughStoreTest.CountingDataSource(db.pool);
+        JdbcIdentityStore otherProcess = JdbcIdentityStore.builder(counting).dialect(db.dialect).clock(clock)
+                .leaseTtl(TTL).build();
+
+        RefreshLease fresh = store.acquireRefreshLease("alice", Duration.ZERO);
+        assertThat(fresh.tookOver()).isFalse();
+        fresh.close();
+        RefreshLease afterClose = store.acquireRefreshLease("alice", Duration.ZERO);
+        assertThat(afterClose.tookOver()).isFalse();
+        afterClose.saveAndRelease(afterClose.identity().toBuilder().accessToken("at-" + random(30)).build());
+        RefreshLease afterSave = store.acquireRefreshLease("alice", Duration.ZERO);
+        assertThat(afterSave.tookOver()).isFalse();
+
+        clock.advance(TTL.plusMillis(1)); // afterSave's holder never comes back
+        counting.reset();
+        RefreshLease takeover = otherProcess.acquireRefreshLease("alice", Duration.ZERO);
+
+        assertThat(takeover.tookOver()).isTrue();
+        assertThat(counting.statements()).as("a takeover is told in the one statement that takes it")
+                .containsExactly("UPDATE");
+        assertThat(afterSave.renew()).isFalse();
+        assertThat(afterSave.renew()).isFalse();
+        // The loser's renewal left the taker's lease alone.
+        assertThatThrownBy(() -> store.acquireRefreshLease("alice", Duration.ZERO))
+                .isInstanceOf(LeaseTimeoutException.class);
+        assertThat(takeover.renew()).isTrue();
+        takeover.close();
+        afterSave.close();
+
+        // A leaked lease in the same process is taken over through the in-memory queue too.
+        RefreshLease leaked = store.acquireRefreshLease("alice", Duration.ZERO);
+        clock.advance(TTL.plusMillis(1));
+        try (RefreshLease next = store.acquireRefreshLease("alice", Duration.ZERO)) {
+            assertThat(next.tookOver()).isTrue();
+        }
+        leaked.close();
+        assertThat(store.localLeasesInUse()).isZero();
+    }
+
+    @Test
+    void renewAfterReleaseIsFalseAndTouchesNothing() {
+        store.create(identity("alice"));
+        RefreshLease closed = store.acquireRefreshLease("alice", Duration.ZERO);
+        closed.close();
+        RefreshLease saved = store.acquireRefreshLease("alice", Duration.ZERO);
+        saved.saveAndRelease(saved.identity().toBuilder().accessToken("at-" + random(30)).build());
+
+        assertThat(closed.renew()).isFalse();
+        assertThat(saved.renew()).isFalse();
+
+        assertThat(db.queryValue("SELECT COUNT(*) FROM oauth_identity WHERE lease_owner IS NOT NULL"
+                + " OR lease_expires_at IS NOT NULL")).isEqualTo(0L);
+        assertThat(store.localLeasesInUse()).isZero();
+        try (RefreshLease next = store.acquireRefreshLease("alice", Duration.ZERO)) {
+            assertThat(next.tookOver()).isFalse();
+        }
+    }
+
+    @Test
+    void renewWhileTheDatabaseIsDownIsFalseWithoutThrowingAndTheLeaseSurvivesIt() {
+        store.create(identity("alice"));
+        RefreshThroughStoreTest.SwitchableDataSource database = new RefreshThroughStoreTest.SwitchableDataSource(db.pool);
+        JdbcIdentityStore flaky = JdbcIdentityStore.builder(database).dialect(db.dialect).clock(clock).leaseTtl(TTL)
+                .build();
+        RefreshLease lease = flaky.acquireRefreshLease("alice", Duration.ZERO);
+        database.goDown();
+
+        assertThat(lease.renew()).isFalse();
+        assertThat(lease.renew()).isFalse();
+
+        database.comeBack();
+        clock.advance(TTL.dividedBy(2));
+        assertThat(lease.renew()).as("an outage does not lose the lease").isTrue();
+        clock.advance(TTL.dividedBy(2).plusMillis(1));
+        assertThatThrownBy(() -> store.acquireRefreshLease("alice", Duration.ZERO))
+                .isInstanceOf(LeaseTimeoutException.class);
+        lease.close();
+    }
+
+    @Test
+    void renewalsFromOtherThreadsWhileTheHolderSavesOrClosesNeverOutliveTheRelease() throws Exception {
+        store.create(identity("alice"));
+        int renewers = 4;
+        AtomicInteger renewals = new AtomicInteger();
+        AtomicInteger lateRenewals = new AtomicInteger();
+        for (int round = 0; round < 40; round++) {
+            boolean save = round % 2 == 0;
+            RefreshLease lease = store.acquireRefreshLease("alice", Duration.ZERO);
+            AtomicBoolean released = new AtomicBoolean();
+            CountDownLatch renewed = new CountDownLatch(1);
+            CyclicBarrier start = new CyclicBarrier(renewers + 1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int r = 0; r < renewers; r++) {
+                done.add(threads.submit(() -> {
+                    start.await();
+                    while (true) {
+                        boolean afterRelease = released.get();
+                        boolean ok = lease.renew();
+                        if (afterRelease) {
+                            if (ok) {
+                                lateRenewals.incrementAndGet();
+                            }
+                            return null;
+                        }
+                        if (ok) {
+                            renewals.incrementAndGet();
+                            renewed.countDown();
+                        }
+                    }
+                }));
+            }
+            start.await(30, TimeUnit.SECONDS);
+            assertThat(renewed.await(30, TimeUnit.SECONDS)).as("a renewal ran while the lease was held").isTrue();
+            if (save) {
+                lease.saveAndRelease(lease.identity().toBuilder().accessToken("at-" + random(30)).build());
+            } else {
+                lease.close();
+            }
+            released.set(true);
+            for (Future<?> f : done) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+
+            assertThat(lateRenewals).as("renewals begun after the release that succeeded").hasValue(0);
+            assertThat(db.queryValue("SELECT COUNT(*) FROM oauth_identity WHERE lease_owner IS NOT NULL"
+                    + " OR lease_expires_at IS NOT NULL")).isEqualTo(0L);
+            assertThat(store.localLeasesInUse()).isZero();
+            try (RefreshLease next = newStore().build().acquireRefreshLease("alice", Duration.ZERO)) {
+                assertThat(next.tookOver()).isFalse();
+            }
+        }
+        assertThat(store.find("alice").orElseThrow().version()).isEqualTo(1 + 20);
+        assertThat(renewals.get()).isGreaterThanOrEqualTo(40);
+    }
+
     // ---- encryption at rest and error hygiene ----------------------------------------------------------------
 
     @Test
@@ -511,7 +827,7 @@ abstract class JdbcIdentityStoreContractTest extends StoreTestSupport {
                         .hasMessageMatching("could not (create identity carol|save identity bob) \\(database error, SQLState 23505\\)");
                 String trace = stackTrace(failure);
                 assertNoPieceOf(trace, alice.accessToken());
-                assertThat(trace).contains("<message withheld: the database echoed a credential>");
+                assertThat(trace).contains("<withheld: it echoed a credential>");
             }
             assertThat(store.find("bob")).contains(bob);
             assertThat(store.find("carol")).isEmpty();
