@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.IdentityStoreException;
+import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshNotPersistedException;
 import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.refresh.RefreshListener;
@@ -94,8 +95,9 @@ class RefreshingHttpClientTest {
 
         @Test
         void unauthorizedThenRefreshFailsIsIdentityNotValidAndStoreUnchanged() throws Exception {
-            // given the API refuses the token and the token endpoint answers 401 with an empty object
-            fixture("expired-at-vendor").vendor.scriptTokenResponses(FakeVendor.json(401, "{}"));
+            // given the API refuses the token and the token endpoint says the grant is gone
+            fixture("expired-at-vendor").vendor.scriptTokenResponses(FakeVendor.json(401,
+                    "{\"error\":\"invalid_grant\",\"error_description\":\"Token was revoked.\"}"));
             Identity linked = f.link(null);
             RefreshingHttpClient client = f.clientBuilder().build();
 
@@ -111,6 +113,21 @@ class RefreshingHttpClientTest {
             // and the stored identity is as it was
             assertThat(f.store.stored(ID)).isEqualTo(linked);
             assertThat(f.listener.count("requestRetried")).isZero();
+        }
+
+        @Test
+        void unauthorizedThenATokenEndpoint401WithoutAnErrorIsOurConfigurationNotARevocation() throws Exception {
+            // The reference client read any 401 from the token endpoint as "revoked"; RFC 6749 §5.2 keeps 401
+            // for client authentication, so without invalid_grant it says our client is misconfigured.
+            fixture("expired-at-vendor").vendor.scriptTokenResponses(FakeVendor.json(401, "{}"));
+            Identity linked = f.link(null);
+            RefreshingHttpClient client = f.clientBuilder().build();
+
+            assertThatThrownBy(() -> client.newCall(f.get(FakeVendor.API_USER)).execute())
+                    .isInstanceOf(ProviderConfigurationException.class)
+                    .hasMessageNotContaining(OLD_REFRESH).hasMessageNotContaining(OLD_ACCESS);
+            assertThat(f.server.getRequestCount()).isEqualTo(2);
+            assertThat(f.store.stored(ID)).isEqualTo(linked);
         }
 
         @Test

@@ -28,6 +28,7 @@ import org.oauthidentity.IdentityStore;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshNotPersistedException;
+import org.oauthidentity.RefreshOutcomeUnknownException;
 import org.oauthidentity.RefreshRejectedException;
 import org.oauthidentity.TokenResponseException;
 import org.oauthidentity.TransientRefreshException;
@@ -78,7 +79,8 @@ class IdentityRefresherFailureTest {
         return Stream.of(
                 answer("400 invalid_grant", IdentityNotValid.class,
                         () -> TokenJson.error("invalid_grant", "Token has been expired or revoked.").response(400)),
-                answer("401 without a body", IdentityNotValid.class, () -> new MockResponse.Builder().code(401).build()),
+                answer("401 without a body", ProviderConfigurationException.class,
+                        () -> new MockResponse.Builder().code(401).build()),
                 answer("401 invalid_client", ProviderConfigurationException.class,
                         () -> TokenJson.error("invalid_client", "Unknown client").response(401)),
                 answer("429 with Retry-After", TransientRefreshException.class,
@@ -89,8 +91,8 @@ class IdentityRefresherFailureTest {
                         () -> TokenJson.error("invalid_scope", "no").response(400)),
                 answer("200 HTML", TokenResponseException.class, () -> TokenJson.html(200)),
                 answer("200 without access_token", TokenResponseException.class,
-                        () -> TokenJson.object().field("refresh_token", "refresh-token-new").response()),
-                answer("200 truncated", TokenResponseException.class,
+                        () -> TokenJson.object().field("token_type", "Bearer").response()),
+                answer("200 with half a JSON document (complete body)", TokenResponseException.class,
                         () -> TokenJson.json(200, "{\"access_token\":\"access-token-new\",\"refresh_token\":\"refr")),
                 answer("200 of 1 MiB", TokenResponseException.class,
                         () -> TokenJson.json(200, "{\"access_token\":\"" + "a".repeat(1 << 20) + "\"}")));
@@ -112,8 +114,24 @@ class IdentityRefresherFailureTest {
         assertThat(e).isInstanceOf(expected);
         assertThat(store.find("user-1")).contains(stored);
         assertThat(store.find("user-1").orElseThrow().version()).isEqualTo(stored.version());
-        assertThat(listener.events).containsExactly("started user-1", "failed user-1");
+        assertThat(listener.events).containsExactlyElementsOf(e instanceof RefreshOutcomeUnknownException
+                ? List.of("started user-1", "unknown user-1", "failed user-1")
+                : List.of("started user-1", "failed user-1"));
         assertThat(listener.failures).containsExactly(e);
+        assertLeaseIsFree();
+    }
+
+    @Test
+    void aTwoHundredWithoutAnAccessTokenStillSavesTheRefreshTokenItIssued() {
+        // Unusable as an answer, but the vendor may have retired the old refresh token for this new one.
+        server.enqueue(TokenJson.object().field("refresh_token", "refresh-token-new").response());
+
+        assertThrows(TokenResponseException.class, () -> httpRefresher().refresh(stored));
+
+        Identity now = store.find("user-1").orElseThrow();
+        assertThat(now.refreshToken()).contains("refresh-token-new");
+        assertThat(now.accessToken()).isEqualTo(stored.accessToken());
+        assertThat(now.version()).isEqualTo(stored.version() + 1);
         assertLeaseIsFree();
     }
 
