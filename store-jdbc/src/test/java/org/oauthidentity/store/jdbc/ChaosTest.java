@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Timeout;
  * refresh tokens. Each of 50 rounds expires the access token, has the next token request fail in a way drawn at
  * random (or not at all), lets all thirty callers at it, and checks what must hold whatever the fault:
  * <ul>
- *   <li>the vendor never sees a refresh token twice, unless a caller was told the outcome is unknown;</li>
+ *   <li>the vendor never sees a refresh token twice, unless a caller was told the outcome is unknown: then once
+ *       more at most, the presentation that learns that the lost answer had rotated it;</li>
  *   <li>no caller sees a plain {@link IdentityNotValid}: the identity is healthy, only answers go missing;</li>
  *   <li>the stored refresh token is the vendor's current one,
  *       unless a caller was told the outcome is unknown ({@code RefreshOutcomeUnknownException}, or an
@@ -222,9 +223,15 @@ abstract class ChaosTest extends StoreTestSupport {
         boolean healthy = !alreadyBroken;
         healthy &= check(seen.get("notValid") == 0, what, "callers were told the healthy identity is not valid");
         boolean lossReported = seen.get("unknown") + seen.get("lost") > 0;
-        if (!lossReported) {
-            healthy &= check(fake.reusedRefreshTokens() == reusedBefore, what, "the vendor saw "
-                    + (fake.reusedRefreshTokens() - reusedBefore) + " rotated refresh tokens again, with no loss reported");
+        long reused = fake.reusedRefreshTokens() - reusedBefore;
+        if (lossReported) {
+            // One fault, one lost answer at most: one more presentation of its refresh token learns its fate (the
+            // vendor refuses it), and that is all the fleet may spend on it.
+            healthy &= check(reused <= 1, what, "the vendor saw " + reused + " rotated refresh tokens again after "
+                    + "one lost answer (at most one presentation may learn its fate)");
+        } else {
+            healthy &= check(reused == 0, what, "the vendor saw " + reused
+                    + " rotated refresh tokens again, with no loss reported");
             Identity stored = shared.find(USER).orElseThrow();
             healthy &= check(seen.get("ok") > 0, what, "no caller got a refreshed identity");
             // Newer than what they read, and no newer than what is stored (a save of what an unusable answer issued

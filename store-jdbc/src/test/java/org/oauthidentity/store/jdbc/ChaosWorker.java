@@ -147,6 +147,7 @@ final class ChaosWorker {
 
     /** Starts every caller and returns; a reporter thread answers DONE when the last one is done. */
     private void go(String round, Identity seen) {
+        System.err.println("---- round " + round); // the log's stack traces, by round
         sent.set(0);
         CyclicBarrier start = new CyclicBarrier(callers);
         List<Future<String>> calls = new ArrayList<>();
