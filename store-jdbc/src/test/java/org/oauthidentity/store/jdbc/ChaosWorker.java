@@ -45,9 +45,11 @@ import org.oauthidentity.refresh.RetryPolicy;
  *       &lt;clientAuthentication&gt; &lt;clientId&gt; &lt;identityId&gt; &lt;callers&gt; &lt;leaseTtlMillis&gt;
  *       &lt;leaseWaitMillis&gt; &lt;readTimeoutMillis&gt;
  *     reads "SECRET &lt;client secret&gt;" (kept off the command line), then READY;
- *     "ARM n" -&gt; "ARMED n &lt;version&gt;"; "GO n" -&gt; later "DONE n sent=&lt;token requests&gt; ok=&lt;refreshed&gt;
- *     versions=[..] api200=.. api401=.. unknown=&lt;RefreshOutcomeUnknownException&gt; lost=&lt;IdentityNotValid after
- *     a lost answer&gt; notValid=&lt;plain IdentityNotValid&gt; other=[Type:count,..]"; "WHO n" -&gt; "WHO n &lt;in flight&gt;"; QUIT
+ *     "ARM n" -&gt; "ARMED n &lt;version&gt;";
+ *     "GO n" -&gt; later "DONE n sent=&lt;token requests&gt; ok=&lt;refreshed&gt; api200=.. api401=..
+ *         unknown=&lt;RefreshOutcomeUnknownException&gt; lost=&lt;IdentityNotValid after a lost answer&gt;
+ *         notValid=&lt;plain IdentityNotValid&gt; versions=[..] other=[Type=count,..]";
+ *     "WHO n" -&gt; "WHO n &lt;token requests in flight&gt;"; QUIT
  * </pre>
  */
 final class ChaosWorker {
