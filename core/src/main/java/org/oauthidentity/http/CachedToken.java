@@ -24,27 +24,29 @@ import org.oauthidentity.TokenResponseException;
  * gets a background refresh before callers have to wait for one.
  */
 final class CachedToken {
-    /** Nothing loaded yet: every caller must wait for the store to be read. Sends no token. */
-    static final CachedToken UNLOADED = new CachedToken(null, null, -1, Long.MIN_VALUE, Long.MIN_VALUE);
-    /** Marks the incarnation of {@link #UNLOADED}: no stored identity has it. */
-    private static final long NO_INCARNATION = Long.MIN_VALUE;
+    /** Nothing loaded yet: every caller must wait for the store to be read. Sends no token; replaced by anything loaded. */
+    static final CachedToken UNLOADED = new CachedToken(null, -1, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE);
 
     /** Keeps instant arithmetic far from overflow; ±146 million years is plenty. */
     private static final long MILLIS_LIMIT = Long.MAX_VALUE / 4;
 
-    final Identity identity;
-    /** {@code Bearer <token>}, validated as a header value; null only for {@link #UNLOADED}. */
+    /**
+     * {@code Bearer <token>}, validated as a header value; null only for {@link #UNLOADED}. The only copy of the
+     * token this client keeps: nothing else of the identity stays in memory (a cached identity costs this string
+     * and a few numbers), and the refresher reads the rest from the store under the lease.
+     */
     final String authorization;
     final long version;
     final long incarnation;
     final long staleAt;
     final long refreshAt;
 
-    private CachedToken(Identity identity, String authorization, long version, long staleAt, long refreshAt) {
-        this.identity = identity;
+    private static final String BEARER = "Bearer ";
+
+    private CachedToken(String authorization, long version, long incarnation, long staleAt, long refreshAt) {
         this.authorization = authorization;
         this.version = version;
-        this.incarnation = identity == null ? NO_INCARNATION : identity.incarnation();
+        this.incarnation = incarnation;
         this.staleAt = staleAt;
         this.refreshAt = refreshAt;
     }
@@ -57,7 +59,7 @@ final class CachedToken {
             throws TokenResponseException {
         // Always the Bearer scheme (RFC 6750): vendors spell the token type "bearer" or "Bearer", and this
         // client knows no other scheme.
-        String authorization = "Bearer " + identity.accessToken();
+        String authorization = BEARER + identity.accessToken();
         try {
             new Headers.Builder().add("Authorization", authorization);
         } catch (IllegalArgumentException e) {
@@ -67,13 +69,15 @@ final class CachedToken {
         }
         if (identity.expiresAt().isEmpty()) {
             // Unknown expiry: only a 401 tells that the token is no longer good.
-            return new CachedToken(identity, authorization, identity.version(), Long.MAX_VALUE, Long.MAX_VALUE);
+            return new CachedToken(authorization, identity.version(), identity.incarnation(), Long.MAX_VALUE,
+                    Long.MAX_VALUE);
         }
         long expires = epochMillis(identity.expiresAt().get());
         long lifetime = Math.max(0, expires - nowMillis);
         long margin = Math.min(marginMillis, lifetime / 4);
         long stale = Math.max(margin, Math.min(staleWindowMillis, lifetime / 2));
-        return new CachedToken(identity, authorization, identity.version(), expires - stale, expires - margin);
+        return new CachedToken(authorization, identity.version(), identity.incarnation(), expires - stale,
+                expires - margin);
     }
 
     private static long epochMillis(Instant instant) {
@@ -95,13 +99,18 @@ final class CachedToken {
     }
 
     boolean isLoaded() {
-        return identity != null;
+        return authorization != null;
+    }
+
+    /** The access token this version sends. */
+    String accessToken() {
+        return authorization.substring(BEARER.length());
     }
 
     @Override
     public String toString() {
         return isLoaded()
-                ? "CachedToken{identity=" + identity.id() + ", version=" + version + ", incarnation="
+                ? "CachedToken{version=" + version + ", incarnation="
                         + Long.toHexString(incarnation) + '}'
                 : "CachedToken{unloaded}";
     }

@@ -146,7 +146,7 @@ public final class RefreshingHttpClient implements Call.Factory {
      * @throws java.io.InterruptedIOException interrupted while waiting (the refresh goes on)
      */
     public String accessToken(String identityId) throws IOException {
-        return cacheFor(identityId).tokenForSending().identity.accessToken();
+        return cacheFor(identityId).tokenForSending().accessToken();
     }
 
     /**
@@ -160,7 +160,7 @@ public final class RefreshingHttpClient implements Call.Factory {
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return cache.tokenForSendingAsync().thenApply(token -> token.identity.accessToken());
+        return cache.tokenForSendingAsync().thenApply(token -> token.accessToken());
     }
 
     /**
@@ -170,7 +170,7 @@ public final class RefreshingHttpClient implements Call.Factory {
      * returned token is the caller's answer: do not call this again for it.
      */
     public String accessTokenAfterUnauthorized(String identityId, String rejectedAccessToken) throws IOException {
-        return cacheFor(identityId).replacementFor(rejectedAccessToken).identity.accessToken();
+        return cacheFor(identityId).replacementFor(rejectedAccessToken).accessToken();
     }
 
     /**

@@ -152,7 +152,7 @@ final class TokenCache {
         if (!token.isLoaded()) {
             token = tokenForSending();
         }
-        if (!token.identity.accessToken().equals(rejectedAccessToken)) {
+        if (!token.accessToken().equals(rejectedAccessToken)) {
             return token;
         }
         return replacementFor(token);
@@ -265,7 +265,8 @@ final class TokenCache {
     }
 
     private CompletableFuture<CachedToken> refresh(CachedToken from) {
-        return refresher.refreshAsync(from.identity).thenApply(this::installOrThrow);
+        return refresher.refreshAsync(identityId, from.incarnation, from.version, from.accessToken())
+                .thenApply(this::installOrThrow);
     }
 
     private CachedToken installOrThrow(Identity identity) {

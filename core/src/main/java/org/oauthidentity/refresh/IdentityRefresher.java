@@ -167,6 +167,15 @@ public final class IdentityRefresher {
         });
     }
 
+    /**
+     * As {@link #refreshAsync(Identity)}, for a caller that keeps only what it sends of the identity (an in-memory
+     * token cache): its id, the incarnation and version it holds, and the access token it sent.
+     */
+    public CompletableFuture<Identity> refreshAsync(String id, long incarnation, long observedVersion,
+            String sentAccessToken) {
+        return start(id, incarnation, observedVersion, sentAccessToken);
+    }
+
     private CompletableFuture<Identity> start(String id, long incarnation, long observedVersion, String seenAccess) {
         return onExecutor(id, () -> run(id, incarnation, observedVersion, seenAccess));
     }
