@@ -104,9 +104,27 @@ final class TokenCache {
     /**
      * The version to send now. Fresh: returned at once (one clock read, one comparison). Stale: returned at
      * once, with a background refresh started. Expired or within the margin, or never loaded: waits for the
-     * refresh (running it on this thread if no one else does).
+     * refresh, which runs on the refresher's threads (an interrupt ends this caller's wait only).
      */
     CachedToken tokenForSending() throws IOException {
+        CachedToken token = usableNow();
+        return token != null ? token : await(join(current.get()));
+    }
+
+    /** As {@link #tokenForSending()}, without blocking: completes when a version is ready to send. */
+    CompletableFuture<CachedToken> tokenForSendingAsync() {
+        CachedToken token = usableNow();
+        if (token != null) {
+            return CompletableFuture.completedFuture(token);
+        }
+        Flight flight = join(current.get());
+        flight.start();
+        // A copy: a caller that cancels or completes it touches nothing shared.
+        return flight.result.thenApply(done -> done);
+    }
+
+    /** The installed version if it may be sent now (starting a background refresh when stale), else null. */
+    private CachedToken usableNow() {
         CachedToken token = current.get();
         long now = clock.millis();
         if (now - lastUsed > USE_GRANULARITY_MILLIS) {
@@ -119,27 +137,7 @@ final class TokenCache {
             refreshInBackground(token, now);
             return token;
         }
-        return await(join(token));
-    }
-
-    /** As {@link #tokenForSending()}, without blocking: completes when a version is ready to send. */
-    CompletableFuture<CachedToken> tokenForSendingAsync() {
-        CachedToken token = current.get();
-        long now = clock.millis();
-        if (now - lastUsed > USE_GRANULARITY_MILLIS) {
-            lastUsed = now;
-        }
-        if (now < token.staleAt) {
-            return CompletableFuture.completedFuture(token);
-        }
-        if (now < token.refreshAt) {
-            refreshInBackground(token, now);
-            return CompletableFuture.completedFuture(token);
-        }
-        Flight flight = join(token);
-        flight.start();
-        // A copy: a caller that cancels or completes it touches nothing shared.
-        return flight.result.thenApply(done -> done);
+        return null;
     }
 
     /**
