@@ -24,7 +24,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs every benchmark with short settings (about five minutes on two cores) and writes
+ * Runs every benchmark with short settings (about nine minutes on two cores) and writes
  * {@code <out>/latest.md}: the machine, each measure next to its target, ratios against plain OkHttp of the
  * same run. Run it with {@code java -cp <runtime class path>} ({@code benchmarks/run.sh} does), so the JMH
  * forks inherit the right class path.
@@ -34,27 +34,36 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * or smoke run prints its table and writes no file.
  */
 public final class RunAll {
-    static final String NAMES = "throughput, fresh-path, storm, sweep, jdbc-storm";
+    static final String NAMES =
+            "throughput, fresh-path, storm, sweep, jdbc-storm, many-throughput, many-heap, many-statements";
 
     /** Iterations of 2 s. Loopback HTTP on 4 threads needs ~10 s of warm-up on 2 cores (the JIT competes). */
     private static final int WARMUP = 3;
     private static final int MEASUREMENT = 5;
     private static final int THROUGHPUT_WARMUP = 5;
     private static final int THROUGHPUT_MEASUREMENT = 3;
+    /** Benchmark 6 warms each side with one call per hot identity first, so it needs less JMH warm-up. */
+    private static final int MANY_WARMUP = 4;
+    private static final int MANY_MEASUREMENT = 3;
+    private static final int HEAP_ROUNDS = 3;
 
     private final boolean smoke;
     private final Path out;
     private final Report report;
+    /** The database of benchmarks 6 to 8, started by the first of them. */
+    private ManyIdentitiesDatabase manyIdentities;
 
     private RunAll(boolean smoke, Path out) {
         this.smoke = smoke;
         this.out = out;
         this.report = new Report(smoke
-                ? "SMOKE (wiring check only): JMH 1 fork, 1 x 1 s warm-up, 2 x 1 s measurement; storm 1 round; sweep 2,000 and 500"
+                ? "SMOKE (wiring check only): JMH 1 fork, 1 x 1 s warm-up, 2 x 1 s measurement; storm 1 round; sweep 2,000 and 500; "
+                        + "heap 1 round"
                 : "JMH with the gc and CPU profilers; throughput: 8 forks (4 per side), each 5 x 2 s warm-up and "
                         + "3 x 2 s measurement; fresh path: 1 fork per side, 3 x 2 s warm-up, 5 x 2 s measurement; "
                         + "storm: 5 rounds per N after 1 warm-up round; sweep: 1 pass per N after a 500-identity "
-                        + "warm-up pass");
+                        + "warm-up pass; many identities: 8 forks (4 per side), each 4 x 2 s warm-up and 3 x 2 s "
+                        + "measurement after one call per hot identity; heap: 3 rounds after 1 warm-up round");
     }
 
     public static void main(String[] args) throws Exception {
@@ -90,6 +99,21 @@ public final class RunAll {
         if (only.contains("jdbc-storm")) {
             run.jdbcStorm();
         }
+        try {
+            if (only.contains("many-throughput")) {
+                run.manyThroughput();
+            }
+            if (only.contains("many-heap")) {
+                run.manyHeap();
+            }
+            if (only.contains("many-statements")) {
+                run.manyStatements();
+            }
+        } finally {
+            if (run.manyIdentities != null) {
+                run.manyIdentities.close();
+            }
+        }
         String markdown = run.report.markdown();
         System.out.println();
         System.out.println(markdown);
@@ -106,23 +130,71 @@ public final class RunAll {
 
     // ---- 1. throughput --------------------------------------------------------------------------------------
 
+    private void throughput() throws Exception {
+        Comparison c = compare(ThroughputBenchmark.class, "throughput", "plainOkHttp", "refreshingClient",
+                THROUGHPUT_WARMUP, THROUGHPUT_MEASUREMENT);
+        c.report(report, "1.", "plain OkHttp (loopback GET + body, 4 threads)",
+                "RefreshingHttpClient (fresh token), same OkHttpClient and server");
+    }
+
+    /** The two sides of a throughput comparison, each the mean of its forks, and the ratio of each pair. */
+    private record Comparison(String a, String b, List<RunResult> plain, List<RunResult> refreshing,
+            List<Double> pairRatios, List<String> runs) {
+
+        void report(Report report, String number, String plainLabel, String refreshingLabel) {
+            double plainScore = mean(plain, r -> r.getPrimaryResult().getScore());
+            double refreshingScore = mean(refreshing, r -> r.getPrimaryResult().getScore());
+            double ratio = refreshingScore / plainScore;
+            double[] interval = interval95(pairRatios);
+            report.row(number + " Throughput, " + plainLabel, fmt("%,.0f calls/s (mean of %d fork%s)", plainScore,
+                    plain.size(), plain.size() == 1 ? "" : "s"), "—", "1.00 (reference)", "—");
+            report.row(number + " Throughput, " + refreshingLabel, fmt("%,.0f calls/s (mean of %d fork%s)",
+                    refreshingScore, refreshing.size(), refreshing.size() == 1 ? "" : "s"), ">= 0.97 x plain",
+                    Double.isNaN(interval[0]) ? fmt("%.3f", ratio)
+                            : fmt("%.3f (95%% interval of the pairs: %.3f to %.3f)", ratio, interval[0], interval[1]),
+                    ratioVerdict(ratio, interval));
+            report.detail(number + " Throughput forks in the order run (" + order(runs.size()) + "; the table has "
+                    + "the mean of each side): " + String.join("; ", runs) + ". Errors are JMH's 99.9% intervals "
+                    + "within one fork.");
+            report.detail(number + " Throughput ratio of each adjacent pair of forks: "
+                    + pairRatios.stream().map(x -> fmt("%.3f", x)).collect(Collectors.joining(", ")));
+
+            double plainAlloc = mean(plain, RunAll::allocNorm);
+            double refreshingAlloc = mean(refreshing, RunAll::allocNorm);
+            double plainCpu = mean(plain, r -> secondary(r, "cpu.per.op"));
+            double refreshingCpu = mean(refreshing, r -> secondary(r, "cpu.per.op"));
+            report.row(number + " Client CPU per call, " + a + " (benchmark JVM only: the API server runs in its "
+                    + "own process)", fmt("%.1f µs/call", plainCpu), "—", "1.00 (reference)", "—");
+            report.row(number + " Client CPU per call, " + b, fmt("%.1f µs/call (%+.1f µs)", refreshingCpu,
+                    refreshingCpu - plainCpu), "—", fmt("%.3f (calls per CPU-second)", plainCpu / refreshingCpu), "—");
+            report.row(number + " Client allocation per call, " + a, fmt("%,.0f B/call", plainAlloc), "—",
+                    "1.00 (reference)", "—");
+            report.row(number + " Client allocation per call, " + b, fmt("%,.0f B/call (%+,.0f)",
+                    refreshingAlloc, refreshingAlloc - plainAlloc), "—", fmt("%.3f", refreshingAlloc / plainAlloc),
+                    "—");
+        }
+
+        private static String order(int forks) {
+            return "A B B A B A A B".substring(0, forks * 2 - 1);
+        }
+    }
+
     /**
      * One JMH fork per run, alternating plain (A) and refreshing (B) as A B B A B A A B: a load that drifts
      * during the run weighs on both sides alike, and runs of one side in different JVMs show how much a
      * figure moves from fork to fork (the JIT does not compile the same way twice), which is most of the
      * noise. The ratio is that of the means; its interval comes from the four adjacent pairs.
      */
-    private void throughput() throws Exception {
-        String a = "plainOkHttp";
-        String b = "refreshingClient";
+    private Comparison compare(Class<?> benchmark, String name, String a, String b, int warmups, int iterations,
+            String... jvmArgs) throws Exception {
         String[] order = smoke ? new String[] {a, b} : new String[] {a, b, b, a, b, a, a, b};
         List<RunResult> plain = new ArrayList<>();
         List<RunResult> refreshing = new ArrayList<>();
         List<Double> pairRatios = new ArrayList<>();
         List<String> runs = new ArrayList<>();
         for (int i = 0; i < order.length; i++) {
-            RunResult r = jmh(ThroughputBenchmark.class, order[i], "throughput-" + (i + 1) + "-" + order[i],
-                    THROUGHPUT_WARMUP, THROUGHPUT_MEASUREMENT);
+            RunResult r = jmh(benchmark, order[i], name + "-" + (i + 1) + "-" + order[i], warmups, iterations,
+                    jvmArgs);
             (order[i].equals(a) ? plain : refreshing).add(r);
             runs.add(fmt("%s %s calls/s, %.1f µs CPU/call, %s B/call", order[i], scoreWithError(r.getPrimaryResult()),
                     secondary(r, "cpu.per.op"), alloc(r)));
@@ -131,35 +203,7 @@ public final class RunAll {
                 pairRatios.add(pair.get(1).getPrimaryResult().getScore() / pair.get(0).getPrimaryResult().getScore());
             }
         }
-        double plainScore = mean(plain, r -> r.getPrimaryResult().getScore());
-        double refreshingScore = mean(refreshing, r -> r.getPrimaryResult().getScore());
-        double ratio = refreshingScore / plainScore;
-        double[] interval = interval95(pairRatios);
-        report.row("1. Throughput, plain OkHttp (loopback GET + body, 4 threads)",
-                fmt("%,.0f calls/s (mean of %d fork%s)", plainScore, plain.size(), plain.size() == 1 ? "" : "s"), "—", "1.00 (reference)", "—");
-        report.row("1. Throughput, RefreshingHttpClient (fresh token), same OkHttpClient and server",
-                fmt("%,.0f calls/s (mean of %d fork%s)", refreshingScore, refreshing.size(),
-                        refreshing.size() == 1 ? "" : "s"), ">= 0.97 x plain",
-                Double.isNaN(interval[0]) ? fmt("%.3f", ratio)
-                        : fmt("%.3f (95%% interval of the pairs: %.3f to %.3f)", ratio, interval[0], interval[1]),
-                ratioVerdict(ratio, interval));
-        report.detail("Throughput forks in the order run (A B B A B A A B; the table has the mean of each side): "
-                + String.join("; ", runs) + ". Errors are JMH's 99.9% intervals within one fork.");
-        report.detail("Throughput ratio of each adjacent pair of forks: "
-                + pairRatios.stream().map(x -> fmt("%.3f", x)).collect(Collectors.joining(", ")));
-
-        double plainAlloc = mean(plain, RunAll::allocNorm);
-        double refreshingAlloc = mean(refreshing, RunAll::allocNorm);
-        double plainCpu = mean(plain, r -> secondary(r, "cpu.per.op"));
-        double refreshingCpu = mean(refreshing, r -> secondary(r, "cpu.per.op"));
-        report.row("1. Client CPU per call, plain OkHttp (benchmark JVM only: the API server runs in its own process)",
-                fmt("%.1f µs/call", plainCpu), "—", "1.00 (reference)", "—");
-        report.row("1. Client CPU per call, RefreshingHttpClient", fmt("%.1f µs/call (%+.1f µs)", refreshingCpu,
-                refreshingCpu - plainCpu), "—", fmt("%.3f (calls per CPU-second)", plainCpu / refreshingCpu), "—");
-        report.row("1. Client allocation per call, plain OkHttp", fmt("%,.0f B/call", plainAlloc), "—",
-                "1.00 (reference)", "—");
-        report.row("1. Client allocation per call, RefreshingHttpClient", fmt("%,.0f B/call (%+,.0f)",
-                refreshingAlloc, refreshingAlloc - plainAlloc), "—", fmt("%.3f", refreshingAlloc / plainAlloc), "—");
+        return new Comparison(a, b, plain, refreshing, pairRatios, runs);
     }
 
     /** Mean ± t(0.975, n-1) standard errors; NaN with fewer than two values. */
@@ -299,11 +343,84 @@ public final class RunAll {
                 + "refuses (and counts) a refresh token presented twice.");
     }
 
+    // ---- 6 to 8. many identities, one client, store-jdbc on PostgreSQL --------------------------------------
+
+    private ManyIdentitiesDatabase manyIdentities() throws Exception {
+        if (manyIdentities == null) {
+            System.out.println("# Many identities: filling PostgreSQL with " + ManyIdentitiesDatabase.STORED
+                    + " identities");
+            long start = System.nanoTime();
+            manyIdentities = ManyIdentitiesDatabase.start();
+            report.detail(fmt("Many identities: embedded PostgreSQL started and filled with %,d identities in %.1f s "
+                    + "(once, shared by benchmarks 6 to 8; the JMH forks connect to it).", ManyIdentitiesDatabase.STORED,
+                    (System.nanoTime() - start) / 1e9));
+        }
+        return manyIdentities;
+    }
+
+    /** Benchmark 6: see {@link ManyIdentitiesBenchmark}. */
+    private void manyThroughput() throws Exception {
+        String url = manyIdentities().jdbcUrl();
+        Comparison c = compare(ManyIdentitiesBenchmark.class, "many-throughput", "plainOkHttp", "refreshingClient",
+                MANY_WARMUP, MANY_MEASUREMENT, "-Xms1g", "-Xmx1g",
+                "-D" + ManyIdentitiesDatabase.URL_PROPERTY + "=" + url);
+        c.report(report, "6.", fmt("plain OkHttp, the caller sets Authorization from a HashMap; %,d hot of %,d "
+                        + "stored identities (4 threads)", ManyIdentitiesDatabase.HOT, ManyIdentitiesDatabase.STORED),
+                "one RefreshingHttpClient for all, an AsIdentity tag per request (cache warm), same OkHttpClient "
+                        + "and server");
+        report.detail("6. Each call takes the next id of a shuffled array of the hot ids (each thread from a random "
+                + "start); both sides build the request from one template (plain: + header, client: + tag). Every "
+                + "fork first makes one call per hot identity through each side (the client's 10,000 misses, one "
+                + "SELECT each) and checks the tokens match; its tear-down checks that the measured phase read "
+                + "nothing from the store and refreshed nothing.");
+    }
+
+    /** Benchmark 7: see {@link ManyIdentities#heap}. */
+    private void manyHeap() throws Exception {
+        int rounds = smoke ? 1 : HEAP_ROUNDS;
+        System.out.println("# Heap per cached identity: " + rounds + " round(s) of " + ManyIdentitiesDatabase.HOT);
+        ManyIdentities.Heap heap = ManyIdentities.heap(manyIdentities().jdbcUrl(), rounds);
+        report.row(fmt("7. Heap per cached identity (%,d identities loaded from PostgreSQL into one client; tokens "
+                        + "of 64 to 165 characters)", heap.identities()),
+                fmt("%,d B (median of %d round%s; %,d B of it the token strings)", heap.median(),
+                        heap.perIdentity().length, heap.perIdentity().length == 1 ? "" : "s", heap.tokenStrings()),
+                "< 1 KB", "—", met(heap.median() < 1024));
+        report.detail("7. Heap per cached identity, each round (live heap after collections, warmed client minus "
+                + "empty client, over the identities): " + Arrays.stream(heap.perIdentity())
+                        .mapToObj(b -> fmt("%,d B", b)).collect(Collectors.joining(", "))
+                + ". Token strings: access and refresh token and the ready-made 'Bearer' header value, as Latin-1 "
+                + "Strings with compressed oops.");
+    }
+
+    /** Benchmark 8: see {@link ManyIdentities#statements}. */
+    private void manyStatements() throws Exception {
+        System.out.println("# Store statements per miss and per hit");
+        for (ManyIdentities.Phase p : ManyIdentities.statements(manyIdentities().jdbcUrl(), 1_000, 10_000)) {
+            boolean hit = p.name().startsWith("hit");
+            long expected = hit ? 0 : p.calls();
+            String verbs = p.statements().isEmpty() ? "no statement" : p.statements().entrySet().stream()
+                    .map(e -> fmt("%,d %s", e.getValue(), e.getKey())).collect(Collectors.joining(", "));
+            report.row(fmt("8. Store statements, %s", p.name()),
+                    fmt("%,d calls: %s (%.2f per call), %,d connections borrowed", p.calls(), verbs,
+                            p.statementCount() / (double) p.calls(), p.connections()),
+                    hit ? "none" : "exactly 1 read per call", "—",
+                    met(p.statementCount() == expected && p.statements().keySet().stream()
+                            .allMatch("SELECT"::equals)));
+        }
+        report.detail("8. One client, default bounds, one thread, loopback API in this JVM; statements counted by a "
+                + "DataSource in front of the HikariCP pool: 1,000 identities called once each, then 10,000 calls "
+                + "spread over them, then 100 of them invalidated and called again.");
+    }
+
     // ---- JMH --------------------------------------------------------------------------------------------
 
-    private RunResult jmh(Class<?> benchmark, String method, String resultName, int warmups, int iterations)
-            throws Exception {
+    /** @param jvmArgs if any, replace the benchmark's own {@code jvmArgsAppend} (repeat its heap settings) */
+    private RunResult jmh(Class<?> benchmark, String method, String resultName, int warmups, int iterations,
+            String... jvmArgs) throws Exception {
         OptionsBuilder options = new OptionsBuilder();
+        if (jvmArgs.length > 0) {
+            options.jvmArgsAppend(jvmArgs);
+        }
         options.include("^" + Pattern.quote(benchmark.getName() + "." + method) + "$")
                 .forks(1)
                 .warmupIterations(smoke ? 1 : warmups)
