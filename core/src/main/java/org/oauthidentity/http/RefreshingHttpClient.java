@@ -250,7 +250,7 @@ public final class RefreshingHttpClient implements Call.Factory {
         private RefreshListener listener = RefreshListener.NONE;
         private Executor backgroundExecutor;
         private Duration unauthorizedBackoff = Duration.ofMinutes(1);
-        private int maxIdentities = 10_000;
+        private int maxIdentities = 20_000;
         private Duration idleExpiry = Duration.ofMinutes(30);
 
         private Builder(IdentityRefresher refresher, String identityId) {
@@ -259,8 +259,9 @@ public final class RefreshingHttpClient implements Call.Factory {
         }
 
         /**
-         * For a client of many identities: how many it keeps in memory at most. Default 10,000. Past it, the least
-         * recently used go (their next call reads the store once). A few hundred bytes each, plus their tokens.
+         * For a client of many identities: how many it keeps in memory at most. Default 20,000, room for 10,000 hot
+         * identities and as many cold ones passing through. Past it, the least recently used go (their next call
+         * reads the store once). About 500 bytes each with tokens of 200 characters.
          */
         public Builder maxIdentities(int maxIdentities) {
             if (maxIdentities < 1) {

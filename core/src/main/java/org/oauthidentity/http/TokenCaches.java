@@ -14,8 +14,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Thread-safe. {@link #get} is one {@link ConcurrentHashMap} read when the identity is cached. Adding an
  * entry past the bound, or the idle check (at most once per {@code idleMillis / 4}), triggers a sweep that runs
- * on one caller's thread at a time, is linear in the number of entries, and drops the idle ones, then the least
- * recently used down to 90 % of the bound, so its cost is spread over the following misses.
+ * on one caller's thread at a time: it drops the idle entries, then, if still over the bound, the least recently
+ * used ones until the bound less 1 % is reached (a sort of the entries: its cost is spread over the misses that
+ * follow). "Recently" is known to the second. As with any LRU bound, a working set larger than the bound thrashes:
+ * size the bound above the hot set (the default leaves room for as many cold identities as hot ones).
  */
 final class TokenCaches {
     private final ConcurrentHashMap<String, TokenCache> caches = new ConcurrentHashMap<>();
@@ -64,23 +66,27 @@ final class TokenCaches {
     }
 
     private void sweep(long now) {
-        if (!sweeping.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            nextIdleSweep = now + Math.max(1, idleMillis / 4);
-            caches.values().removeIf(cache -> now - cache.lastUsed >= idleMillis);
-            int excess = caches.size() - maxEntries;
-            if (excess > 0) {
-                int target = caches.size() - maxEntries * 9 / 10;
-                List<TokenCache> oldestFirst = new ArrayList<>(caches.values());
-                oldestFirst.sort(Comparator.comparingLong(cache -> cache.lastUsed));
-                for (int i = 0; i < target && i < oldestFirst.size(); i++) {
-                    forget(oldestFirst.get(i));
+        // A caller that finds a sweep running leaves; the sweeper looks again after it is done, so an entry added
+        // meanwhile is never left over the bound.
+        while (sweeping.compareAndSet(false, true)) {
+            try {
+                nextIdleSweep = now + Math.max(1, idleMillis / 4);
+                caches.values().removeIf(cache -> now - cache.lastUsed >= idleMillis);
+                int excess = caches.size() - maxEntries;
+                if (excess > 0) {
+                    int evict = excess + maxEntries / 100;
+                    List<TokenCache> oldestFirst = new ArrayList<>(caches.values());
+                    oldestFirst.sort(Comparator.comparingLong(cache -> cache.lastUsed));
+                    for (int i = 0; i < evict && i < oldestFirst.size(); i++) {
+                        forget(oldestFirst.get(i));
+                    }
                 }
+            } finally {
+                sweeping.set(false);
             }
-        } finally {
-            sweeping.set(false);
+            if (caches.size() <= maxEntries) {
+                return;
+            }
         }
     }
 }

@@ -236,6 +236,29 @@ class ManyIdentitiesTest {
     }
 
     @Test
+    void theBoundEvictsTheLeastRecentlyUsedAndOnlyAboutWhatIsOver() throws Exception {
+        for (int i = 0; i <= 100; i++) {
+            link("acct-" + i, START.plusSeconds(7200));
+        }
+        RefreshingHttpClient client = many().maxIdentities(100).build();
+        // a hundred identities, each last used a second after the one before
+        for (int i = 0; i < 100; i++) {
+            assertThat(status(client.forIdentity("acct-" + i), api())).isEqualTo(200);
+            clock.advance(Duration.ofSeconds(1));
+        }
+        int reads = store.finds.get();
+
+        // one more: the excess and 1 % of the bound go, the least recently used first
+        assertThat(status(client.forIdentity("acct-100"), api())).isEqualTo(200);
+        for (int i = 2; i <= 100; i++) {
+            assertThat(status(client.forIdentity("acct-" + i), api())).isEqualTo(200);
+        }
+        assertThat(store.finds.get() - reads).as("only acct-100 was read").isEqualTo(1);
+        assertThat(status(client.forIdentity("acct-0"), api())).isEqualTo(200);
+        assertThat(store.finds.get() - reads).as("acct-0 had gone").isEqualTo(2);
+    }
+
+    @Test
     void aHitReadsNothingAndAMissReadsTheStoreOnce() throws Exception {
         link("alice", START.plusSeconds(3600));
         RefreshingHttpClient client = many().build();
