@@ -138,6 +138,30 @@ abstract class RelinkOverJdbcTest extends StoreTestSupport {
     }
 
     @Test
+    void aVersionThreeTableIsUpgradedAndItsRowsKeepWorkingWithoutAnOwner() {
+        db.execute("DROP TABLE oauth_identity");
+        for (String script : List.of("V1__oauth_identity.sql", "V3__incarnation.sql")) {
+            Schema.statements(store.dialect(), script).forEach(db::execute);
+        }
+        for (String id : List.of("legacy-1", "legacy-2")) {
+            db.execute("INSERT INTO oauth_identity (id, provider_key, external_user_id, access_token, token_type,"
+                    + " scopes, extras, status, version, incarnation, created_at, updated_at) VALUES ('" + id
+                    + "', 'gitlab', '42', 'at-" + id + "', 'Bearer', '[]', '{}', 'VALID', 1, 7,"
+                    + " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)");
+        }
+
+        JdbcIdentityStore upgraded = newStore().build();
+
+        Identity legacy = upgraded.find("legacy-1").orElseThrow();
+        assertThat(legacy.ownerId()).isEmpty();
+        assertThat(upgraded.save(legacy.toBuilder().accessToken("at-new").build()).version()).isEqualTo(2);
+        assertThat(upgraded.findByExternalUser("gitlab", "42", "owner-1")).isEmpty();
+        Identity owned = upgraded.create(account("owned", "owner-1"));
+        assertThat(upgraded.findByExternalUser("gitlab", "42", "owner-1")).contains(owned);
+        assertThat(rows()).isEqualTo(3);
+    }
+
+    @Test
     void aStoreRefusalAfterTheExchangeRevokesTheNewGrantAtTheVendorAndSaysSo() throws Exception {
         // The id the flow will draw is taken already: the store refuses the new identity.
         store.create(Identity.builder().id("identity-" + (ids.get() + 1)).providerKey("other").accessToken("x").build());
