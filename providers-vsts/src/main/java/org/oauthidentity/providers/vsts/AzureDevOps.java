@@ -33,6 +33,9 @@ public final class AzureDevOps {
     public static final String LEGACY_TOKEN_URL = "https://app.vssps.visualstudio.com/oauth2/token";
     /** The legacy Azure DevOps OAuth authorization endpoint. */
     public static final String LEGACY_AUTHORIZATION_URL = "https://app.vssps.visualstudio.com/oauth2/authorize";
+    /** Who the new access token belongs to, at legacy Azure DevOps: its {@code id} names a linked account. */
+    public static final String LEGACY_PROFILE_URL =
+            "https://app.vssps.visualstudio.com/_apis/profile/profiles/me?api-version=7.1";
     /** The Entra ID authority host of the public cloud. */
     public static final String ENTRA_AUTHORITY_HOST = "https://login.microsoftonline.com";
     /** The application id of the Azure DevOps resource in Entra ID. */
@@ -80,6 +83,7 @@ public final class AzureDevOps {
         private String redirectUri;
         private String appId;
         private String scope;
+        private String profileUrl = LEGACY_PROFILE_URL;
 
         private LegacyBuilder() {
         }
@@ -109,6 +113,15 @@ public final class AzureDevOps {
          * The scopes an authorization asks for unless the flow names others, space-separated, e.g.
          * {@code vso.code vso.project}: exactly the scopes registered for the app (Azure DevOps refuses others).
          */
+        /**
+         * Where a linked account is named: {@code GET} with the new access token, the answer's {@code id} is the
+         * identity's external user id. Default {@link #LEGACY_PROFILE_URL}; https unless loopback (tests).
+         */
+        public LegacyBuilder profileUrl(String profileUrl) {
+            this.profileUrl = profileUrl;
+            return this;
+        }
+
         public LegacyBuilder scope(String scope) {
             this.scope = scope;
             return this;
@@ -173,7 +186,7 @@ public final class AzureDevOps {
                     .clientId(appId)
                     .clientSecret(clientSecret)
                     .scopes(splitScope(scope))
-                    .build(), redirectUri);
+                    .build(), redirectUri, Endpoints.requireSecure(profileUrl, "profile URL"));
         }
     }
 
