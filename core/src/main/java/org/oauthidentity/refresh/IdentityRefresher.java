@@ -49,18 +49,35 @@ import org.slf4j.LoggerFactory;
  *       lost its answer, say so ({@link IdentityNotValid#afterLostAnswer()}).</li>
  * </ol>
  *
+ * <p><b>Lost answers are recorded in the store</b>, so every instance knows: a request whose answer was lost
+ * marks the identity {@link #UNANSWERED} (credentials unchanged); the next caller, in any instance, presents the
+ * refresh token once more, which either works (the vendor never processed the lost request) or is refused, and
+ * then the identity is marked {@link #LOST_ANSWER} and no caller presents that token again. Both marks are
+ * extras, cleared when new tokens are saved.
+ *
  * <p><b>Interrupts.</b> The refresh runs on the refresher's {@linkplain Builder#executor executor}, not on the
  * caller's thread: interrupting a caller (a framework timeout, {@code Call.cancel()}, an executor shutting down)
  * ends only that caller's wait; the token request completes and its result is saved, so a rotated refresh token
  * is never dropped half way.
  *
- * <p>A failure leaves the stored identity unchanged. Thread-safe; holds no state but its configuration and a
- * bounded memory of identities whose last token request lost its answer.
+ * <p>A failure leaves the stored credentials unchanged (the marks above aside). Thread-safe; holds no state but
+ * its configuration.
  */
 public final class IdentityRefresher {
     private static final Logger log = LoggerFactory.getLogger(IdentityRefresher.class);
     /** Stands for "whatever incarnation is stored" in {@link #refresh(String, long)}. */
     private static final long ANY_INCARNATION = Long.MIN_VALUE + 1;
+    /**
+     * Extra recorded on an identity whose last token request lost its answer (the vendor may have rotated its
+     * refresh token). Cleared by the next save of new tokens.
+     */
+    public static final String UNANSWERED = "oauth-identity.unanswered";
+    /**
+     * Extra recorded on an identity whose refresh token the vendor refused after a lost answer: no caller presents
+     * it again; every refresh fails with {@link IdentityNotValid#afterLostAnswer()} until the account is linked
+     * again.
+     */
+    public static final String LOST_ANSWER = "oauth-identity.lost-answer";
 
     private final IdentityStore store;
     private final Map<String, Provider> providers;
@@ -68,7 +85,6 @@ public final class IdentityRefresher {
     private final RetryPolicy retryPolicy;
     private final RefreshListener listener;
     private final Executor executor;
-    private final LostAnswers lostAnswers;
 
     private IdentityRefresher(Builder b) {
         this.store = Objects.requireNonNull(b.store, "store");
@@ -80,7 +96,6 @@ public final class IdentityRefresher {
         this.retryPolicy = b.retryPolicy;
         this.listener = b.listener;
         this.executor = b.executor != null ? b.executor : RefreshThreads.executor();
-        this.lostAnswers = b.lostAnswers != null ? b.lostAnswers : new LostAnswers();
     }
 
     public static Builder builder(IdentityStore store) {
@@ -91,12 +106,11 @@ public final class IdentityRefresher {
         return store;
     }
 
-    /** A refresher that shares everything with this one (memory of lost answers included) but retries per {@code policy}. */
+    /** A refresher that shares everything with this one but retries per {@code policy}. */
     public IdentityRefresher withRetryPolicy(RetryPolicy policy) {
         Builder b = new Builder(store);
         b.providers.putAll(providers);
         b.executor = executor;
-        b.lostAnswers = lostAnswers;
         return b.leaseWait(leaseWait).retryPolicy(policy).listener(listener).build();
     }
 
@@ -122,7 +136,7 @@ public final class IdentityRefresher {
      * incarnation at another version is adopted, and one at that version is refreshed.
      */
     public Identity refresh(String id, long observedVersion) throws RefreshException {
-        return await(id, start(id, ANY_INCARNATION, observedVersion));
+        return await(id, start(id, ANY_INCARNATION, observedVersion, null));
     }
 
     /**
@@ -130,7 +144,7 @@ public final class IdentityRefresher {
      * exceptionally with the {@link RefreshException}. Cancelling the future does not stop the refresh.
      */
     public CompletableFuture<Identity> refreshAsync(Identity seen) {
-        return start(seen.id(), seen.incarnation(), seen.version());
+        return start(seen.id(), seen.incarnation(), seen.version(), seen.accessToken());
     }
 
     /**
@@ -153,8 +167,8 @@ public final class IdentityRefresher {
         });
     }
 
-    private CompletableFuture<Identity> start(String id, long incarnation, long observedVersion) {
-        return onExecutor(id, () -> run(id, incarnation, observedVersion));
+    private CompletableFuture<Identity> start(String id, long incarnation, long observedVersion, String seenAccess) {
+        return onExecutor(id, () -> run(id, incarnation, observedVersion, seenAccess));
     }
 
     /** A step that may throw a {@link RefreshException}. */
@@ -210,12 +224,23 @@ public final class IdentityRefresher {
     }
 
     /** One refresh, on the executor's thread. */
-    private Identity run(String id, long incarnation, long observedVersion) throws RefreshException {
+    private Identity run(String id, long incarnation, long observedVersion, String seenAccess)
+            throws RefreshException {
         IdentityStore.RefreshLease lease = acquire(id);
-        try {
+        // Renewed for as long as this caller holds it: the token request, a wait for an earlier holder, the save.
+        try (LeaseKeeper keeper = LeaseKeeper.start(lease)) {
             Identity current = lease.identity();
-            if ((incarnation != ANY_INCARNATION && current.incarnation() != incarnation)
-                    || current.version() != observedVersion) {
+            if (current.extra(LOST_ANSWER).isPresent()) {
+                // Another caller, perhaps in another instance, already learnt that this refresh token is used up.
+                throw lostAnswer(current, null, "an earlier token request with it lost its answer, and the vendor "
+                        + "has since refused it");
+            }
+            boolean otherIncarnation = incarnation != ANY_INCARNATION && current.incarnation() != incarnation;
+            boolean newAccessToken = seenAccess == null || !seenAccess.equals(current.accessToken());
+            if (otherIncarnation || (current.version() != observedVersion && newAccessToken)) {
+                // Refreshed (or linked again) by someone else: use theirs. A newer version that still carries
+                // the access token the caller had (a save that brought no usable token: a lost answer's mark, a
+                // new refresh token from an unusable answer) is refreshed below instead.
                 notify(() -> listener.refreshAdopted(id));
                 return current;
             }
@@ -227,10 +252,10 @@ public final class IdentityRefresher {
             notify(() -> listener.refreshStarted(id));
             long started = System.nanoTime();
             Identity refreshed;
-            try (LeaseKeeper keeper = LeaseKeeper.start(lease)) {
+            try {
                 refreshed = refreshWithRetries(provider, current, keeper);
             } catch (RefreshOutcomeUnknownException e) {
-                lostAnswers.remember(current);
+                markUnanswered(lease, current);
                 notify(() -> listener.refreshOutcomeUnknown(id, e));
                 throw e;
             } catch (TokenResponseException e) {
@@ -245,7 +270,6 @@ public final class IdentityRefresher {
                 return adoptOrConclude(lease, current, e);
             }
             Identity saved = persist(lease, current, refreshed);
-            lostAnswers.forget(current);
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             notify(() -> listener.refreshSucceeded(id, took));
             return saved;
@@ -254,6 +278,21 @@ public final class IdentityRefresher {
             throw e;
         } finally {
             lease.close();
+        }
+    }
+
+    /**
+     * Records in the store that the token request sent with {@code sent}'s refresh token lost its answer, so that
+     * whichever caller (in whichever instance) presents that token next knows a refusal may be the lost
+     * request's doing. The credentials are unchanged; the version moves, so callers queued on the lease refresh
+     * the marked version (one at a time) rather than report what they saw.
+     */
+    private void markUnanswered(IdentityStore.RefreshLease lease, Identity sent) {
+        try {
+            lease.saveAndRelease(sent.toBuilder().extra(UNANSWERED, "true").build());
+        } catch (RuntimeException e) {
+            log.error("identity {}: could not record that its last token request lost its answer; a refusal of its "
+                    + "refresh token will look like a revocation", sent.id(), e);
         }
     }
 
@@ -314,35 +353,52 @@ public final class IdentityRefresher {
     private Identity adoptOrConclude(IdentityStore.RefreshLease lease, Identity used, IdentityNotValid refusal)
             throws RefreshException {
         Optional<Identity> rotatedElsewhere = rotatedElsewhere(used);
-        if (rotatedElsewhere.isEmpty() && lease.tookOver() && refusal.httpStatus() != 0) {
+        boolean fromVendor = refusal.httpStatus() != 0;
+        if (rotatedElsewhere.isEmpty() && lease.tookOver() && fromVendor) {
             // The holder before us let its lease run out, perhaps mid-request with this very refresh token: its
             // save, if it comes, holds the rotated token. Wait for it before concluding anything.
             log.warn("identity {}: the vendor refused the refresh token after this caller took over an expired "
                     + "refresh lease; waiting up to {} for the previous holder's save", used.id(), leaseWait);
             rotatedElsewhere = awaitEarlierHolder(used);
             if (rotatedElsewhere.isEmpty()) {
-                throw lostAnswer(used, refusal, "the previous holder of the refresh lease stopped mid-refresh");
+                throw concludeLost(lease, used, refusal, "the previous holder of the refresh lease stopped mid-refresh");
             }
         }
         if (rotatedElsewhere.isPresent()) {
-            lostAnswers.forget(used);
             notify(() -> listener.refreshAdopted(used.id()));
             return rotatedElsewhere.get();
         }
-        if (refusal.httpStatus() != 0 && lostAnswers.contains(used)) {
-            throw lostAnswer(used, refusal, "an earlier token request with it lost its answer");
+        if (fromVendor && used.extra(UNANSWERED).isPresent()) {
+            throw concludeLost(lease, used, refusal, "an earlier token request with it lost its answer");
         }
         throw refusal;
+    }
+
+    /**
+     * The refresh token is used up by a request whose answer was lost. Records that in the store, so that no
+     * caller in any instance presents it again (each would be a reuse in the vendor's eyes), and reports it.
+     */
+    private IdentityNotValid concludeLost(IdentityStore.RefreshLease lease, Identity used, IdentityNotValid refusal,
+            String why) {
+        try {
+            lease.saveAndRelease(used.toBuilder().extra(UNANSWERED, null).extra(LOST_ANSWER, "true").build());
+        } catch (RuntimeException e) {
+            log.warn("identity {}: could not record that its refresh token is used up; other callers will find out "
+                    + "from the vendor", used.id(), e);
+        }
+        return lostAnswer(used, refusal, why);
     }
 
     private static IdentityNotValid lostAnswer(Identity used, IdentityNotValid refusal, String why) {
         log.error("identity {}: the vendor refused its refresh token, and {}: the vendor probably rotated it and "
                 + "the new one never arrived. The account needs linking again; it was not revoked by its user.",
                 used.id(), why);
-        return new IdentityNotValid(Details.http(refusal.httpStatus(), refusal.error().orElse(null),
-                refusal.errorDescription().orElse(null)).subtype(refusal.errorSubtype().orElse(null))
-                .hint("The refresh token was probably used up by a token request whose answer was lost (" + why
-                        + "), not revoked"), true, refusal);
+        Details details = refusal == null
+                ? Details.of("identity " + used.id() + " cannot be refreshed any more")
+                : Details.http(refusal.httpStatus(), refusal.error().orElse(null),
+                        refusal.errorDescription().orElse(null)).subtype(refusal.errorSubtype().orElse(null));
+        return new IdentityNotValid(details.hint("The refresh token was probably used up by a token request whose "
+                + "answer was lost (" + why + "), not revoked"), true, refusal);
     }
 
     /** Polls the store, up to the lease wait, for a save by the holder whose lease this caller took over. */
@@ -378,7 +434,7 @@ public final class IdentityRefresher {
             throws RefreshException {
         boolean rotated = !refreshed.refreshToken().equals(current.refreshToken());
         try {
-            return lease.saveAndRelease(refreshed.toBuilder()
+            return lease.saveAndRelease(refreshed.toBuilder().extra(UNANSWERED, null).extra(LOST_ANSWER, null)
                     .incarnation(current.incarnation()).version(current.version()).build());
         } catch (VersionConflictException e) {
             // A writer that ignores leases saved first. Its copy is the newer one; ours is dropped.
@@ -438,7 +494,6 @@ public final class IdentityRefresher {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private RefreshListener listener = RefreshListener.NONE;
         private Executor executor;
-        private LostAnswers lostAnswers;
 
         private Builder(IdentityStore store) {
             this.store = store;

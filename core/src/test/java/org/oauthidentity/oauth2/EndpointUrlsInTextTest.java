@@ -2,6 +2,7 @@ package org.oauthidentity.oauth2;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.oauthidentity.oauth2.TokenEndpoint.exampleClient;
 
 import java.util.function.Function;
 import okhttp3.HttpUrl;
@@ -18,7 +19,7 @@ class EndpointUrlsInTextTest {
 
     @Test
     void settingsAndProviderPrintTheTokenUrlWithoutQueryOrFragment() {
-        OAuth2Settings settings = settings().tokenUrl(WITH_QUERY).build();
+        OAuth2Settings settings = exampleClient().tokenUrl(WITH_QUERY).build();
 
         for (String text : new String[] {settings.toString(), OAuth2Provider.create(settings).toString()}) {
             assertThat(text).contains("tokenUrl=https://auth.example.com:8443/oauth/token")
@@ -39,7 +40,7 @@ class EndpointUrlsInTextTest {
         for (String userInfo : new String[] {"svc-user-77:url-password-123@", "svc-user-77@", ":url-password-123@"}) {
             String url = "https://" + userInfo + "auth.example.com/" + which + "?api_key=query-key-4711";
 
-            assertThatThrownBy(() -> setter(which).apply(settings().tokenUrl("https://auth.example.com/token"))
+            assertThatThrownBy(() -> setter(which).apply(exampleClient().tokenUrl("https://auth.example.com/token"))
                     .apply(url).build())
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("must not carry a user name or password")
@@ -51,7 +52,7 @@ class EndpointUrlsInTextTest {
 
     @Test
     void theHttpsRefusalPrintsNoFragmentEither() {
-        assertThatThrownBy(() -> settings().tokenUrl("http://auth.example.com/token?k=query-key-4711#frag-0815").build())
+        assertThatThrownBy(() -> exampleClient().tokenUrl("http://auth.example.com/token?k=query-key-4711#frag-0815").build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("token URL must use https")
                 .message().doesNotContain("query-key-4711").doesNotContain("frag-0815");
@@ -66,9 +67,5 @@ class EndpointUrlsInTextTest {
             default:
                 return b -> b::revocationUrl;
         }
-    }
-
-    private static OAuth2Settings.Builder settings() {
-        return OAuth2Settings.builder().providerKey("example").clientId("client-1").clientSecret("client-secret-1");
     }
 }

@@ -11,6 +11,7 @@ import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.oauthidentity.Identity;
@@ -37,24 +38,22 @@ class LenientTokenResponseTest {
     private final Identity identity = Identity.builder().id("user-7").providerKey("example")
             .accessToken("access-old-1234").refreshToken("refresh-old-1234").expiresAt(START.minusSeconds(5))
             .version(3).build();
-    private MockWebServer server;
+
+    @RegisterExtension
+    final TokenEndpoint endpoint = new TokenEndpoint();
+    private final MockWebServer server = endpoint.server();
     private OAuth2Provider provider;
     private StderrCapture log;
 
     @BeforeEach
-    void start() throws Exception {
-        server = new MockWebServer();
-        server.start();
-        provider = OAuth2Provider.create(OAuth2Settings.builder()
-                .providerKey("example").tokenUrl(server.url("/token").toString())
-                .clientId("client-1").clientSecret("client-secret-1").clock(clock).build());
+    void start() {
+        provider = OAuth2Provider.create(endpoint.settings().clock(clock).build());
         log = StderrCapture.start();
     }
 
     @AfterEach
     void stop() {
         log.close();
-        server.close();
     }
 
     // ---- expires_in: unknown, clamped, floored; the tokens are always kept ------------------------------

@@ -14,10 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.SocketEffect;
 import okhttp3.OkHttpClient;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.oauthidentity.Identity;
 import org.oauthidentity.RefreshOutcomeUnknownException;
 import org.oauthidentity.TransientRefreshException;
@@ -35,20 +35,16 @@ class LostAnswerTest {
     private final ManualClock clock = ManualClock.at("2025-05-05T12:00:00Z");
     private final Identity identity = Identity.builder().id("user-1").providerKey("example")
             .accessToken("access-token-1").refreshToken("refresh-token-1").build();
-    private MockWebServer server;
+
+    @RegisterExtension
+    final TokenEndpoint endpoint = new TokenEndpoint();
+    private final MockWebServer server = endpoint.server();
     private OAuth2Provider provider;
 
     @BeforeEach
-    void startServer() throws Exception {
-        server = new MockWebServer();
-        server.start();
+    void createProvider() {
         OkHttpClient impatient = new OkHttpClient.Builder().readTimeout(Duration.ofMillis(500)).build();
-        provider = providerFor(server.url("/token").toString(), impatient);
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
+        provider = providerFor(endpoint.tokenUrl(), impatient);
     }
 
     // ---- sent, answer lost: unknown outcome -----------------------------------------------------------------
@@ -129,12 +125,8 @@ class LostAnswerTest {
     // ---- never sent, or answered: not unknown ----------------------------------------------------------------
 
     @Test
-    void aRefusedConnectionWasNeverSent() throws Exception {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = socket.getLocalPort();
-        }
-        OAuth2Provider nowhere = providerFor("http://127.0.0.1:" + closedPort + "/token", new OkHttpClient());
+    void aRefusedConnectionWasNeverSent() {
+        OAuth2Provider nowhere = providerFor(TokenEndpoint.refusingTokenUrl(), new OkHttpClient());
 
         TransientRefreshException e = assertThrows(TransientRefreshException.class, () -> nowhere.refresh(identity));
 
@@ -184,9 +176,7 @@ class LostAnswerTest {
     }
 
     private OAuth2Provider providerFor(String tokenUrl, OkHttpClient client) {
-        return OAuth2Provider.create(OAuth2Settings.builder()
-                .providerKey("example").tokenUrl(tokenUrl)
-                .clientId("client-1").clientSecret("client-secret-1")
+        return OAuth2Provider.create(TokenEndpoint.exampleClient().tokenUrl(tokenUrl)
                 .httpClient(client).clock(clock).build());
     }
 }

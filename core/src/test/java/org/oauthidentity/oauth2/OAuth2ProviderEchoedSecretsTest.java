@@ -14,9 +14,9 @@ import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import okhttp3.FormBody;
 import okio.Buffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.support.SecretLeaks;
@@ -35,23 +35,17 @@ class OAuth2ProviderEchoedSecretsTest {
 
     private final Identity identity = Identity.builder().id("user-1").providerKey("example")
             .accessToken("access-token-1").refreshToken(REFRESH).build();
-    private MockWebServer server;
+
+    @RegisterExtension
+    final TokenEndpoint endpoint = new TokenEndpoint();
+    private final MockWebServer server = endpoint.server();
     private OAuth2Provider provider;
 
     @BeforeEach
-    void startServer() throws Exception {
-        server = new MockWebServer();
-        server.start();
-        provider = OAuth2Provider.create(OAuth2Settings.builder()
-                .providerKey("example").tokenUrl(server.url("/token").toString())
-                .clientId("client-1").clientSecret(CLIENT_SECRET)
+    void createProvider() {
+        provider = OAuth2Provider.create(endpoint.settings().clientSecret(CLIENT_SECRET)
                 .clientAuthentication(ClientAuthentication.CLIENT_SECRET_POST)
                 .clock(ManualClock.at("2025-01-01T00:00:00Z")).build());
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
     }
 
     @Test

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -16,10 +14,10 @@ import mockwebserver3.MockResponseBody;
 import mockwebserver3.MockWebServer;
 import okhttp3.OkHttpClient;
 import okio.BufferedSink;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,19 +39,15 @@ class OAuth2ProviderErrorMappingTest {
     private final ManualClock clock = ManualClock.at(NOW);
     private final Identity identity = Identity.builder().id("user-1").providerKey("example")
             .accessToken("access-token-1").refreshToken("refresh-token-1").version(2).build();
-    private MockWebServer server;
+
+    @RegisterExtension
+    final TokenEndpoint endpoint = new TokenEndpoint();
+    private final MockWebServer server = endpoint.server();
     private OAuth2Provider provider;
 
     @BeforeEach
-    void startServer() throws Exception {
-        server = new MockWebServer();
-        server.start();
-        provider = providerFor(server.url("/token").toString(), new OkHttpClient());
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
+    void createProvider() {
+        provider = providerFor(endpoint.tokenUrl(), new OkHttpClient());
     }
 
     // ---- IdentityNotValid: the identity is gone for good -----------------------------------------
@@ -241,12 +235,8 @@ class OAuth2ProviderErrorMappingTest {
     }
 
     @Test
-    void connectionRefused() throws Exception {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = socket.getLocalPort();
-        }
-        OAuth2Provider nowhere = providerFor("http://127.0.0.1:" + closedPort + "/token", new OkHttpClient());
+    void connectionRefused() {
+        OAuth2Provider nowhere = providerFor(TokenEndpoint.refusingTokenUrl(), new OkHttpClient());
 
         TransientRefreshException e = assertThrows(TransientRefreshException.class, () -> nowhere.refresh(identity));
 
@@ -258,7 +248,7 @@ class OAuth2ProviderErrorMappingTest {
 
     @Test
     void noAnswerWithinTheReadTimeout() {
-        OAuth2Provider impatient = providerFor(server.url("/token").toString(), shortTimeouts());
+        OAuth2Provider impatient = providerFor(endpoint.tokenUrl(), shortTimeouts());
         server.enqueue(TokenJson.success("access-2").response().newBuilder()
                 .headersDelay(5, TimeUnit.SECONDS).build());
 
@@ -271,7 +261,7 @@ class OAuth2ProviderErrorMappingTest {
 
     @Test
     void aBodyThatStopsArrivingWithinTheReadTimeout() {
-        OAuth2Provider impatient = providerFor(server.url("/token").toString(), shortTimeouts());
+        OAuth2Provider impatient = providerFor(endpoint.tokenUrl(), shortTimeouts());
         server.enqueue(TokenJson.success("access-2").response().newBuilder()
                 .bodyDelay(5, TimeUnit.SECONDS).build());
 
@@ -411,9 +401,7 @@ class OAuth2ProviderErrorMappingTest {
     }
 
     private OAuth2Provider providerFor(String tokenUrl, OkHttpClient client) {
-        return OAuth2Provider.create(OAuth2Settings.builder()
-                .providerKey("example").tokenUrl(tokenUrl)
-                .clientId("client-1").clientSecret("client-secret-1")
+        return OAuth2Provider.create(TokenEndpoint.exampleClient().tokenUrl(tokenUrl)
                 .httpClient(client).clock(clock).build());
     }
 

@@ -10,9 +10,8 @@ import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import okhttp3.HttpUrl;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.RefreshException;
@@ -30,18 +29,10 @@ class OAuth2ProviderHooksTest {
     private static final String ASSERTION_SECRET = "client-assertion-jwt-secret";
 
     private final ManualClock clock = ManualClock.at("2025-01-01T00:00:00Z");
-    private MockWebServer server;
 
-    @BeforeEach
-    void startServer() throws Exception {
-        server = new MockWebServer();
-        server.start();
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
-    }
+    @RegisterExtension
+    final TokenEndpoint endpoint = new TokenEndpoint();
+    private final MockWebServer server = endpoint.server();
 
     /** Like Azure DevOps: jwt-bearer, the refresh token sent as {@code assertion}, a per-identity URL. */
     private static final class AssertionVendor extends OAuth2Provider {
@@ -184,8 +175,6 @@ class OAuth2ProviderHooksTest {
     }
 
     private OAuth2Settings.Builder settings() {
-        return OAuth2Settings.builder().providerKey("example").tokenUrl(server.url("/token").toString())
-                .clientId("client-1").clientSecret("client-secret-1")
-                .clientAuthentication(ClientAuthentication.CLIENT_SECRET_POST).clock(clock);
+        return endpoint.settings().clientAuthentication(ClientAuthentication.CLIENT_SECRET_POST).clock(clock);
     }
 }

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.ProviderConfigurationException;
@@ -20,22 +20,15 @@ import org.oauthidentity.testing.ManualClock;
 class OAuth2ProviderMessagesTest {
     private final Identity identity = Identity.builder().id("user-1").providerKey("example")
             .accessToken("access-token-1").refreshToken("refresh-token-1").build();
-    private MockWebServer server;
+
+    @RegisterExtension
+    final TokenEndpoint endpoint = new TokenEndpoint();
+    private final MockWebServer server = endpoint.server();
     private OAuth2Provider provider;
 
     @BeforeEach
-    void startServer() throws Exception {
-        server = new MockWebServer();
-        server.start();
-        provider = OAuth2Provider.create(OAuth2Settings.builder()
-                .providerKey("example").tokenUrl(server.url("/token").toString())
-                .clientId("client-1").clientSecret("client-secret-1")
-                .clock(ManualClock.at("2025-01-01T00:00:00Z")).build());
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
+    void createProvider() {
+        provider = OAuth2Provider.create(endpoint.settings().clock(ManualClock.at("2025-01-01T00:00:00Z")).build());
     }
 
     @Test

@@ -8,9 +8,9 @@ import java.util.Base64;
 import java.util.Map;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.oauthidentity.Identity;
 import org.oauthidentity.support.FormBodies;
 import org.oauthidentity.support.TokenJson;
@@ -23,18 +23,14 @@ class OAuth2ProviderRequestTest {
     private static final String CLIENT_SECRET = "s3cr:t/+&=é";
 
     private final ManualClock clock = ManualClock.at("2025-01-01T00:00:00Z");
-    private MockWebServer server;
+
+    @RegisterExtension
+    final TokenEndpoint endpoint = new TokenEndpoint();
+    private final MockWebServer server = endpoint.server();
 
     @BeforeEach
-    void startServer() throws Exception {
-        server = new MockWebServer();
-        server.start();
+    void answerOnce() {
         server.enqueue(TokenJson.success("access-2").expiresIn(3600).response());
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
     }
 
     @Test

@@ -10,9 +10,9 @@ import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.oauthidentity.Identity;
 import org.oauthidentity.support.TokenJson;
 import org.oauthidentity.testing.ManualClock;
@@ -24,7 +24,10 @@ class OAuth2ProviderSuccessTest {
     private static final Duration SERVER_TIME = Duration.ofSeconds(7);
 
     private final ManualClock clock = ManualClock.at(START);
-    private MockWebServer server;
+
+    @RegisterExtension
+    final TokenEndpoint endpoint = new TokenEndpoint();
+    private final MockWebServer server = endpoint.server();
     private OAuth2Provider provider;
     private final Identity identity = Identity.builder().id("user-1").providerKey("example")
             .externalUserId("ext-1")
@@ -35,18 +38,8 @@ class OAuth2ProviderSuccessTest {
             .build();
 
     @BeforeEach
-    void startServer() throws Exception {
-        server = new MockWebServer();
-        server.start();
-        provider = OAuth2Provider.create(OAuth2Settings.builder()
-                .providerKey("example").tokenUrl(server.url("/token").toString())
-                .clientId("client-1").clientSecret("client-secret-1")
-                .clock(clock).build());
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
+    void createProvider() {
+        provider = OAuth2Provider.create(endpoint.settings().clock(clock).build());
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.oauthidentity.oauth2;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.oauthidentity.oauth2.TokenEndpoint.exampleClient;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -20,7 +21,7 @@ class TokenUrlSecurityTest {
         "http://127.45.6.7/token",
         "http://[::1]:8080/token"})
     void httpsAnywhereAndHttpOnLoopbackAreAccepted(String url) {
-        OAuth2Settings settings = settings().tokenUrl(url).build();
+        OAuth2Settings settings = exampleClient().tokenUrl(url).build();
 
         assertThat(settings.tokenUrl().toString()).startsWith(url.substring(0, 5).toLowerCase());
         assertThat(OAuth2Provider.create(settings).settings().tokenUrl()).isEqualTo(settings.tokenUrl());
@@ -37,7 +38,7 @@ class TokenUrlSecurityTest {
         "http://127.0.0.1.nip.io/token",
         "http://[::2]/token"})
     void plainHttpElsewhereIsRefusedWhenTheSettingsAreBuilt(String url) {
-        assertThatThrownBy(() -> settings().tokenUrl(url).build())
+        assertThatThrownBy(() -> exampleClient().tokenUrl(url).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("token URL must use https")
                 .hasMessageContaining("loopback");
@@ -45,7 +46,7 @@ class TokenUrlSecurityTest {
 
     @Test
     void theRevocationUrlIsHeldToTheSameRule() {
-        assertThatThrownBy(() -> settings().tokenUrl("https://auth.example.com/token")
+        assertThatThrownBy(() -> exampleClient().tokenUrl("https://auth.example.com/token")
                 .revocationUrl("http://auth.example.com/revoke").build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("revocation URL must use https");
@@ -54,26 +55,26 @@ class TokenUrlSecurityTest {
     @ParameterizedTest
     @ValueSource(strings = {"ftp://auth.example.com/token", "auth.example.com/token", "https://"})
     void somethingThatIsNoHttpUrlIsRefusedAndNamed(String url) {
-        assertThatThrownBy(() -> settings().tokenUrl(url).build())
+        assertThatThrownBy(() -> exampleClient().tokenUrl(url).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("token URL is not an http(s) URL");
     }
 
     @Test
     void theRefusalNeverRepeatsCredentialsOrQueryFromTheUrl() {
-        assertThatThrownBy(() -> settings()
+        assertThatThrownBy(() -> exampleClient()
                 .tokenUrl("http://user:url-password-123@auth.example.com/token?client_secret=query-secret-456").build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("auth.example.com")
                 .message().doesNotContain("url-password-123").doesNotContain("query-secret-456");
-        assertThatThrownBy(() -> settings().tokenUrl("ftp://user:url-password-123@auth.example.com/token").build())
+        assertThatThrownBy(() -> exampleClient().tokenUrl("ftp://user:url-password-123@auth.example.com/token").build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .message().doesNotContain("url-password-123");
     }
 
     @Test
     void aProviderNeedsATokenUrl() {
-        assertThatThrownBy(() -> OAuth2Provider.create(settings().build()))
+        assertThatThrownBy(() -> OAuth2Provider.create(exampleClient().build()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("token URL is required");
     }
@@ -87,9 +88,5 @@ class TokenUrlSecurityTest {
         assertThatThrownBy(() -> Endpoints.requireSecure("http://gitlab.example.com/oauth/token", "GitLab token URL"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("GitLab token URL must use https");
-    }
-
-    private static OAuth2Settings.Builder settings() {
-        return OAuth2Settings.builder().providerKey("example").clientId("client-1").clientSecret("client-secret-1");
     }
 }

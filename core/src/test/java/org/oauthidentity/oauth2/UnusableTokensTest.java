@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Instant;
 import mockwebserver3.MockWebServer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.oauthidentity.Identity;
@@ -31,21 +31,15 @@ class UnusableTokensTest {
     private final Identity previous = Identity.builder().id("user-1").providerKey("example")
             .accessToken("access-old-1234").refreshToken("refresh-old-1234").expiresAt(NOW.plusSeconds(20))
             .version(6).build();
-    private MockWebServer server;
+
+    @RegisterExtension
+    final TokenEndpoint endpoint = new TokenEndpoint();
+    private final MockWebServer server = endpoint.server();
     private OAuth2Provider provider;
 
     @BeforeEach
-    void startServer() throws Exception {
-        server = new MockWebServer();
-        server.start();
-        provider = OAuth2Provider.create(OAuth2Settings.builder()
-                .providerKey("example").tokenUrl(server.url("/token").toString())
-                .clientId("client-1").clientSecret("client-secret-1").clock(clock).build());
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
+    void createProvider() {
+        provider = OAuth2Provider.create(endpoint.settings().clock(clock).build());
     }
 
     @ParameterizedTest

@@ -244,7 +244,8 @@ class IdentityRefresherFaultTest {
 
         assertThat(e.afterLostAnswer()).isTrue();
         assertThat(e.error()).contains("invalid_grant");
-        assertThat(store.find("user-1")).contains(stored);
+        assertSameCredentials(store.find("user-1").orElseThrow(), stored);
+        assertThat(store.find("user-1").orElseThrow().extra(IdentityRefresher.LOST_ANSWER)).isPresent();
     }
 
     // ---- answers that never arrived ------------------------------------------------------------------------
@@ -265,11 +266,67 @@ class IdentityRefresherFaultTest {
         assertThrows(RefreshOutcomeUnknownException.class, () -> refresher.refresh(stored));
         assertThat(vendor.calls()).as("the same refresh token is not presented again").isEqualTo(1);
         assertThat(listener.count("unknown")).isEqualTo(1);
-        assertThat(store.find("user-1")).contains(stored);
+        // the credentials are as they were, and the store says the last request lost its answer
+        assertSameCredentials(store.find("user-1").orElseThrow(), stored);
+        assertThat(store.find("user-1").orElseThrow().extra(IdentityRefresher.UNANSWERED)).isPresent();
 
+        // the next refresh presents the token once more; the vendor refuses it: a lost answer, not a revocation
         IdentityNotValid refusal = assertThrows(IdentityNotValid.class, () -> refresher.refresh(stored));
         assertThat(refusal.afterLostAnswer()).isTrue();
         assertThat(refusal).hasMessageContaining("lost its answer");
+        assertThat(vendor.calls()).isEqualTo(2);
+
+        // and nobody presents that refresh token again
+        Identity marked = store.find("user-1").orElseThrow();
+        assertThat(marked.extra(IdentityRefresher.LOST_ANSWER)).isPresent();
+        IdentityNotValid again = assertThrows(IdentityNotValid.class, () -> refresher.refresh(marked));
+        assertThat(again.afterLostAnswer()).isTrue();
+        assertThat(vendor.calls()).isEqualTo(2);
+    }
+
+    @RepeatedTest(5)
+    void callersQueuedBehindALostAnswerPresentTheRefreshTokenOnceMoreBetweenThemAndNoMore() throws Exception {
+        InMemoryIdentityStore store = new InMemoryIdentityStore();
+        Identity stored = store.create(account("user-1", "old-access", "old-refresh"));
+        ScriptedProvider vendor = new ScriptedProvider()
+                .then((identity, call) -> {
+                    throw new RefreshOutcomeUnknownException(Details.of("connection reset after sending"), null);
+                })
+                .then((identity, call) -> {
+                    throw invalidGrant();
+                });
+        IdentityRefresher refresher = refresher(store, vendor, RetryPolicy.none());
+        int callers = 20;
+        CountDownLatch go = new CountDownLatch(1);
+        java.util.List<CompletableFuture<Throwable>> seen = new java.util.ArrayList<>();
+        for (int i = 0; i < callers; i++) {
+            seen.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    go.await();
+                    refresher.refresh(stored);
+                    return null;
+                } catch (Throwable e) {
+                    return e;
+                }
+            }, java.util.concurrent.Executors.newSingleThreadExecutor()));
+        }
+        go.countDown();
+
+        for (CompletableFuture<Throwable> result : seen) {
+            Throwable e = result.get(30, TimeUnit.SECONDS);
+            assertThat(e).isInstanceOfAny(RefreshOutcomeUnknownException.class, IdentityNotValid.class);
+            if (e instanceof IdentityNotValid) {
+                assertThat(((IdentityNotValid) e).afterLostAnswer()).as("never an ordinary revocation").isTrue();
+            }
+        }
+        assertThat(vendor.calls()).as("the lost request and one more").isEqualTo(2);
+    }
+
+    private static void assertSameCredentials(Identity actual, Identity expected) {
+        assertThat(actual.accessToken()).isEqualTo(expected.accessToken());
+        assertThat(actual.refreshToken()).isEqualTo(expected.refreshToken());
+        assertThat(actual.expiresAt()).isEqualTo(expected.expiresAt());
+        assertThat(actual.incarnation()).isEqualTo(expected.incarnation());
     }
 
     @Test

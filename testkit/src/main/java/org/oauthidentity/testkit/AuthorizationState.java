@@ -264,6 +264,13 @@ final class AuthorizationState {
         return issueTokens(grant, scopes, now, rotate);
     }
 
+    /** Whether a refresh with {@code refreshTokenValue} would be granted now; changes and counts nothing. */
+    synchronized boolean refreshTokenUsable(String refreshTokenValue) {
+        RefreshToken token = refreshTokenValue == null ? null : refreshTokens.get(refreshTokenValue);
+        return token != null && token.rotatedAt == null && !token.grant.revoked && !token.grant.user.suspended
+                && (token.expiresAt == null || clock.instant().isBefore(token.expiresAt));
+    }
+
     /** What the protected API decides for a bearer token. */
     synchronized Access checkAccess(String accessTokenValue) {
         AccessToken token = accessTokenValue == null ? null : accessTokens.get(accessTokenValue);

@@ -310,6 +310,15 @@ public final class FakeAuthorizationServer implements Closeable {
         state.reinstateUser(userId);
     }
 
+    /**
+     * Whether {@code refreshToken} is current: a refresh with it would be granted now (it is known, not rotated
+     * away, revoked or expired, and its user is not suspended). A read-only look, for asserting what a client
+     * stored without spending the token: nothing changes and no counter moves.
+     */
+    public boolean isCurrentRefreshToken(String refreshToken) {
+        return state.refreshTokenUsable(refreshToken);
+    }
+
     /** Whether refreshes from now on issue a new refresh token and kill the presented one. */
     public void rotateRefreshTokens(boolean rotate) {
         state.rotateRefreshTokens(rotate);

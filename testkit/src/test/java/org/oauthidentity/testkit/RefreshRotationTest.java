@@ -51,6 +51,35 @@ class RefreshRotationTest {
     }
 
     @Test
+    void aRefreshTokenIsCurrentUntilRotatedAwayExpiredOrRevokedAndLookingSpendsNothing() throws Exception {
+        try (FakeAuthorizationServer server = FakeAuthorizationServer.builder().clock(clock)
+                .refreshTokenLifetime(Duration.ofDays(1)).start()) {
+            OAuth2Provider provider = OAuth2Provider.create(server.oauth2Settings().build());
+            Identity identity = server.issueIdentity("alice", "api");
+            String first = identity.refreshToken().orElseThrow();
+            assertThat(server.isCurrentRefreshToken(first)).isTrue();
+
+            String second = provider.refresh(identity).refreshToken().orElseThrow();
+
+            assertThat(server.isCurrentRefreshToken(first)).as("rotated away").isFalse();
+            assertThat(server.isCurrentRefreshToken(second)).isTrue();
+            assertThat(server.isCurrentRefreshToken("rt-never-issued")).isFalse();
+            assertThat(server.isCurrentRefreshToken(null)).isFalse();
+            assertThat(server.reusedRefreshTokens()).as("looking is not presenting").isZero();
+            assertThat(server.tokenRequests()).isEqualTo(1);
+            server.suspendUser("alice");
+            assertThat(server.isCurrentRefreshToken(second)).isFalse();
+            server.reinstateUser("alice");
+            assertThat(server.isCurrentRefreshToken(second)).isTrue();
+            clock.advance(Duration.ofDays(1));
+            assertThat(server.isCurrentRefreshToken(second)).as("expired").isFalse();
+            String third = server.issueIdentity("bob", "api").refreshToken().orElseThrow();
+            server.revokeUser("bob");
+            assertThat(server.isCurrentRefreshToken(third)).as("revoked").isFalse();
+        }
+    }
+
+    @Test
     void gitlabIssuesCreatedAtFromTheClockAndTwoHourTokens() throws Exception {
         try (FakeAuthorizationServer gitlab = FakeAuthorizationServer.builder().dialect(Dialect.GITLAB)
                 .clock(clock).start()) {

@@ -30,16 +30,14 @@ final class InstanceUrls {
             // Not echoed: whatever it is, it was never meant to be printed.
             throw new IllegalArgumentException("GitLab base URL is not an absolute http(s) URL");
         }
-        if (!url.username().isEmpty() || !url.password().isEmpty()) {
-            throw new IllegalArgumentException("GitLab base URL must not carry credentials (host " + url.host() + ")");
-        }
+        Endpoints.requireSecure(url, "GitLab base URL");
         if (url.query() != null || url.fragment() != null) {
             throw new IllegalArgumentException("GitLab base URL must not have a query or a fragment: "
-                    + url.newBuilder().query(null).fragment(null).build());
+                    + Endpoints.display(url));
         }
         List<String> segments = url.encodedPathSegments().stream().filter(s -> !s.isEmpty()).collect(Collectors.toList());
         String path = segments.isEmpty() ? "/" : "/" + String.join("/", segments) + "/";
-        HttpUrl base = Endpoints.requireSecure(url.newBuilder().encodedPath(path).build(), "GitLab base URL");
+        HttpUrl base = url.newBuilder().encodedPath(path).build();
         if (!allowedHosts.isEmpty() && !allowedHosts.contains(base.host())) {
             throw new IllegalArgumentException("GitLab instance " + base.host() + " is not among the allowed hosts "
                     + allowedHosts);

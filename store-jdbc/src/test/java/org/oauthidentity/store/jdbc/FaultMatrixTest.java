@@ -175,7 +175,11 @@ class FaultMatrixTest {
         if (second.failure instanceof IdentityNotValid) {
             // the vendor had rotated and the answer was lost: reported twice (unknown, then lost), never hidden
             assertThat(expect).as("an answer was reported lost").isEqualTo(Expect.OUTCOME_UNKNOWN);
-            assertThat(store.find("alice").orElseThrow()).as("the store keeps what it had").isEqualTo(linked);
+            Identity now = store.find("alice").orElseThrow();
+            assertThat(now.refreshToken()).as("the store keeps the refresh token it had").isEqualTo(linked.refreshToken());
+            assertThat(now.extra(IdentityRefresher.LOST_ANSWER)).as("and records that it is used up").isPresent();
+            assertThat(third.failure).isInstanceOf(IdentityNotValid.class);
+            assertThat(vendor.reusedRefreshTokens()).as("presented once more, then never again").isEqualTo(1);
             return;
         }
         // and the vendor never saw a refresh token twice, and the stored one is the last it issued: the next

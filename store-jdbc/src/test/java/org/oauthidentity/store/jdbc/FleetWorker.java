@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,8 @@ import org.oauthidentity.refresh.RetryPolicy;
  *     READY; then "GO" -&gt; threads claim pages until one comes back empty: "CLAIMED id,id,..." per page, "DONE &lt;n&gt;"
  * hold &lt;dialect&gt; &lt;url&gt; &lt;user&gt; &lt;password&gt; &lt;identityId&gt; &lt;leaseTtlMillis&gt;
  *     takes the identity's refresh lease, "HELD", and keeps it until the process dies
+ * chaos &lt;dialect&gt; &lt;url&gt; &lt;user&gt; &lt;password&gt; ...
+ *     one instance of a service under a faulty token endpoint: see {@link ChaosWorker}
  * </pre>
  */
 public final class FleetWorker {
@@ -65,6 +68,9 @@ public final class FleetWorker {
                 case "hold":
                     hold(JdbcIdentityStore.builder(pool).dialect(dialect)
                             .leaseTtl(Duration.ofMillis(Long.parseLong(args[6]))).build(), args[5], in);
+                    break;
+                case "chaos":
+                    ChaosWorker.run(pool, dialect, Arrays.copyOfRange(args, 5, args.length), in);
                     break;
                 default:
                     throw new IllegalArgumentException(mode);
@@ -163,7 +169,7 @@ public final class FleetWorker {
         }
     }
 
-    private static synchronized void say(String line) {
+    static synchronized void say(String line) {
         OUT.println(line);
         OUT.flush();
     }

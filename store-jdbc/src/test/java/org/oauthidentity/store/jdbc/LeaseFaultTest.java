@@ -118,7 +118,11 @@ abstract class LeaseFaultTest extends StoreTestSupport {
                 () -> takeover.get(30, TimeUnit.SECONDS));
         assertThat(e.getCause()).isInstanceOf(IdentityNotValid.class);
         assertThat(((IdentityNotValid) e.getCause()).afterLostAnswer()).isTrue();
-        assertThat(store.find("alice").orElseThrow()).isEqualTo(linked);
+        Identity now = store.find("alice").orElseThrow();
+        assertThat(now.refreshToken()).isEqualTo(linked.refreshToken());
+        assertThat(now.accessToken()).isEqualTo(linked.accessToken());
+        // recorded, so that no other instance presents the used-up refresh token again
+        assertThat(now.extra(IdentityRefresher.LOST_ANSWER)).isPresent();
     }
 
     @Test
