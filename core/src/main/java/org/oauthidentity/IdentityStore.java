@@ -48,25 +48,16 @@ public interface IdentityStore {
      * refuses to {@link #create} or {@link #save} a second identity with the same provider key, external user
      * id and owner id (atomically, across processes sharing the store). Identities without an owner or an
      * external user id are never found here and never conflict with anything.
-     *
-     * <p>The stores of this library implement it; the default, for stores written before it existed, throws
-     * {@link UnsupportedOperationException}, and such a store cannot serve
-     * {@link org.oauthidentity.authorize.AuthorizationFlow}.
+     * {@link org.oauthidentity.authorize.AuthorizationFlow} calls it on every completion to decide between
+     * updating and creating.
      */
-    default Optional<Identity> findByExternalUser(String providerKey, String externalUserId, String ownerId) {
-        throw new UnsupportedOperationException(getClass().getName() + " cannot find identities by account");
-    }
+    Optional<Identity> findByExternalUser(String providerKey, String externalUserId, String ownerId);
 
     /**
      * Every identity linked for the host's user {@code ownerId}, ordered by id; empty when there is none.
      * Identities stored without an owner are never listed.
-     *
-     * <p>The stores of this library implement it; the default, for stores written before it existed, throws
-     * {@link UnsupportedOperationException}.
      */
-    default List<Identity> listByOwner(String ownerId) {
-        throw new UnsupportedOperationException(getClass().getName() + " cannot list identities by owner");
-    }
+    List<Identity> listByOwner(String ownerId);
 
     /** @return true if it existed */
     boolean delete(String id);

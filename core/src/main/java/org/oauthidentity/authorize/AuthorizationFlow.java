@@ -458,10 +458,7 @@ public final class AuthorizationFlow {
             this.provider = Objects.requireNonNull(provider, "provider");
         }
 
-        /**
-         * Where completed authorizations are stored. Required; it must implement
-         * {@link IdentityStore#findByExternalUser} (every store of this library does).
-         */
+        /** Where completed authorizations are stored. Required. */
         public Builder identityStore(IdentityStore identities) {
             this.identities = Objects.requireNonNull(identities, "identityStore");
             return this;

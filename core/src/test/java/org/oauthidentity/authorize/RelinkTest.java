@@ -30,6 +30,7 @@ import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.oauth2.TokenResponse;
 import org.oauthidentity.store.InMemoryIdentityStore;
+import org.oauthidentity.support.ForwardingIdentityStore;
 import org.oauthidentity.testing.ManualClock;
 
 /**
@@ -228,57 +229,14 @@ class RelinkTest {
     }
 
     /** The in-memory store whose creates fail as a database outage would. */
-    private static final class FailingCreates implements IdentityStore {
-        private final InMemoryIdentityStore delegate;
-
-        FailingCreates(InMemoryIdentityStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public java.util.Optional<Identity> find(String id) {
-            return delegate.find(id);
+    private static final class FailingCreates extends ForwardingIdentityStore {
+        FailingCreates(IdentityStore delegate) {
+            super(delegate);
         }
 
         @Override
         public Identity create(Identity identity) {
             throw new IdentityStoreException("connection refused");
-        }
-
-        @Override
-        public Identity save(Identity identity) {
-            return delegate.save(identity);
-        }
-
-        @Override
-        public boolean delete(String id) {
-            return delegate.delete(id);
-        }
-
-        @Override
-        public List<Identity> claimUnverified(Instant cutoff, Instant now, int limit) {
-            return delegate.claimUnverified(cutoff, now, limit);
-        }
-
-        @Override
-        public boolean recordVerification(String id, VerificationStatus status, Instant verifiedAt) {
-            return delegate.recordVerification(id, status, verifiedAt);
-        }
-
-        @Override
-        public RefreshLease acquireRefreshLease(String id, java.time.Duration maxWait) {
-            return delegate.acquireRefreshLease(id, maxWait);
-        }
-
-        @Override
-        public java.util.Optional<Identity> findByExternalUser(String providerKey, String externalUserId,
-                String ownerId) {
-            return delegate.findByExternalUser(providerKey, externalUserId, ownerId);
-        }
-
-        @Override
-        public List<Identity> listByOwner(String ownerId) {
-            return delegate.listByOwner(ownerId);
         }
     }
 }
