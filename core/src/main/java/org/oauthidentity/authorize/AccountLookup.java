@@ -46,23 +46,27 @@ public final class AccountLookup {
                 .build();
         OkHttpClient noRedirects = http.newBuilder().followRedirects(false).followSslRedirects(false).build();
         String where = "the account API at " + Endpoints.display(url);
+        int status;
+        Optional<JsonNode> body;
+        // Only the call is inside the try: AccountLookupException is an IOException too, and must not be caught.
         try (Response response = noRedirects.newCall(request).execute()) {
-            if (response.code() != 200) {
-                throw new AccountLookupException(Details.of(where + " answered HTTP " + response.code()), issued,
-                        null);
-            }
-            JsonNode value = readObject(response, maxResponseBytes).map(json -> json.get(field)).orElse(null);
-            Optional<String> id = value != null && (value.isTextual() || value.isIntegralNumber())
-                    ? accountId(value.asText()) : Optional.empty();
-            if (id.isEmpty()) {
-                throw new AccountLookupException(Details.of(where + " answered 200 without a usable '" + field
-                        + "'"), issued, null);
-            }
-            return issued.toBuilder().externalUserId(id.get()).build();
+            status = response.code();
+            body = status == 200 ? readObject(response, maxResponseBytes) : Optional.empty();
         } catch (IOException e) {
             throw new AccountLookupException(Details.of(where + " could not be reached ("
                     + e.getClass().getSimpleName() + ")"), issued, e);
         }
+        if (status != 200) {
+            throw new AccountLookupException(Details.of(where + " answered HTTP " + status), issued, null);
+        }
+        JsonNode value = body.map(json -> json.get(field)).orElse(null);
+        Optional<String> id = value != null && (value.isTextual() || value.isIntegralNumber())
+                ? accountId(value.asText()) : Optional.empty();
+        if (id.isEmpty()) {
+            throw new AccountLookupException(Details.of(where + " answered 200 without a usable '" + field + "'"),
+                    issued, null);
+        }
+        return issued.toBuilder().externalUserId(id.get()).build();
     }
 
     /**
