@@ -110,18 +110,19 @@ public final class AzureDevOps {
         }
 
         /**
-         * The scopes an authorization asks for unless the flow names others, space-separated, e.g.
-         * {@code vso.code vso.project}: exactly the scopes registered for the app (Azure DevOps refuses others).
-         */
-        /**
          * Where a linked account is named: {@code GET} with the new access token, the answer's {@code id} is the
-         * identity's external user id. Default {@link #LEGACY_PROFILE_URL}; https unless loopback (tests).
+         * identity's external user id. Default {@link AzureDevOps#LEGACY_PROFILE_URL}; https unless loopback
+         * (tests).
          */
         public LegacyBuilder profileUrl(String profileUrl) {
             this.profileUrl = profileUrl;
             return this;
         }
 
+        /**
+         * The scopes an authorization asks for unless the flow names others, space-separated, e.g.
+         * {@code vso.code vso.project}: exactly the scopes registered for the app (Azure DevOps refuses others).
+         */
         public LegacyBuilder scope(String scope) {
             this.scope = scope;
             return this;
