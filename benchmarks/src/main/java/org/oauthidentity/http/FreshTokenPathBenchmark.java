@@ -67,13 +67,17 @@ public class FreshTokenPathBenchmark {
 
         HttpUrl api = HttpUrl.get("http://127.0.0.1:8080/api/v4/user");
         ApiOrigins origins = new ApiOrigins(List.of(api));
-        // The defaults of RefreshingHttpClient.Builder.
-        TokenCache cache = new TokenCache("bench-1", refresher, clock, Duration.ofSeconds(60),
+        // The defaults of RefreshingHttpClient.Builder, and the identity chosen per request as a client of many
+        // identities does: the request's AsIdentity tag, then one map read.
+        TokenCache.Settings settings = new TokenCache.Settings(refresher, clock, Duration.ofSeconds(60),
                 Duration.ofMinutes(5), Duration.ofSeconds(30), Runnable::run, Duration.ofMinutes(1));
-        cache.tokenForSending(); // the first call loads the identity from the store; measured calls do not
-        refresh = new RefreshInterceptor("bench-1", origins, cache, RefreshListener.NONE);
+        TokenCaches caches = new TokenCaches(settings, 10_000, Duration.ofMinutes(30).toMillis());
+        caches.get("bench-1").tokenForSending(); // the first call loads the identity; measured calls do not
+        refresh = new RefreshInterceptor(origins, r -> caches.get(r.tag(AsIdentity.class).identityId()),
+                RefreshListener.NONE);
         // A caller's request with a few headers of its own: copying them is part of the cost of adding one.
         Request request = new Request.Builder().url(api)
+                .tag(AsIdentity.class, AsIdentity.of("bench-1"))
                 .header("Accept", "application/json")
                 .header("User-Agent", "example-service/1.0")
                 .header("X-Request-Id", "3f6c1a7e-5b1d-4c1e-9a51-0d2f1c7b9e42")

@@ -26,15 +26,20 @@ final class RefreshInterceptor implements Interceptor {
     private static final Logger log = LoggerFactory.getLogger(RefreshingHttpClient.class);
     private static final String AUTHORIZATION = "Authorization";
 
-    private final String identityId;
+    /** Which identity's cache serves a request to an API origin. */
+    @FunctionalInterface
+    interface Identities {
+        /** @throws NoIdentityException the request names no identity this client may send it as */
+        TokenCache cacheFor(Request request) throws IOException;
+    }
+
     private final ApiOrigins origins;
-    private final TokenCache cache;
+    private final Identities identities;
     private final RefreshListener listener;
 
-    RefreshInterceptor(String identityId, ApiOrigins origins, TokenCache cache, RefreshListener listener) {
-        this.identityId = identityId;
+    RefreshInterceptor(ApiOrigins origins, Identities identities, RefreshListener listener) {
         this.origins = origins;
-        this.cache = cache;
+        this.identities = identities;
         this.listener = listener;
     }
 
@@ -45,16 +50,18 @@ final class RefreshInterceptor implements Interceptor {
             // No token goes there: no reason to wait for a refresh, nor to fail if it fails.
             return chain.proceed(request);
         }
+        TokenCache cache = identities.cacheFor(request);
         CachedToken sent = cache.tokenForSending();
         Response response = chain.proceed(withToken(request, sent));
         if (response.code() != 401 || !carried(response, sent) || !cache.mayRefreshAfterUnauthorized(sent)) {
             return response;
         }
-        return afterUnauthorized(chain, request, response, sent);
+        return afterUnauthorized(chain, cache, request, response, sent);
     }
 
-    private Response afterUnauthorized(Chain chain, Request request, Response response, CachedToken rejected)
-            throws IOException {
+    private Response afterUnauthorized(Chain chain, TokenCache cache, Request request, Response response,
+            CachedToken rejected) throws IOException {
+        String identityId = cache.identityId();
         RequestBody body = request.body();
         boolean replayable = body == null || !(body.isOneShot() || body.isDuplex());
         if (replayable) {

@@ -1,10 +1,12 @@
 package org.oauthidentity.http;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import okhttp3.Call;
 import okhttp3.HttpUrl;
@@ -18,9 +20,19 @@ import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RefreshListener;
 
 /**
- * An OkHttp {@link Call.Factory} that calls an API as one stored identity and keeps its token usable. Use it
+ * An OkHttp {@link Call.Factory} that calls an API as stored identities and keeps their tokens usable. Use it
  * wherever an {@code OkHttpClient} or a {@code Call.Factory} goes; for Retrofit, pass {@link #okHttpClient()}
  * to {@code Retrofit.Builder.client(...)}.
+ *
+ * <p><b>One client, many identities.</b> {@link #builder(IdentityRefresher)} makes one client for the whole
+ * service: each request names the identity it is sent as, with an {@link AsIdentity} tag or through the
+ * {@link #forIdentity} view, and a request to an API origin that names none fails with a
+ * {@link NoIdentityException} before anything is sent. All identities share one bounded in-memory cache
+ * ({@linkplain Builder#maxIdentities at most so many}, {@linkplain Builder#idleExpiry dropped when idle}); a cached
+ * identity costs one map read per call, an evicted or invalidated one a single store read on its next call. A
+ * client for one identity ({@link #builder(IdentityRefresher, String)}) is the same machinery with the identity
+ * fixed. {@link #accessToken} and {@link #accessTokenAsync} give a valid token to any other HTTP client, with
+ * {@link #accessTokenAfterUnauthorized} for its 401s.
  *
  * <p>What every call gets:
  * <ul>
@@ -51,15 +63,17 @@ import org.oauthidentity.refresh.RefreshListener;
  *       Unexpected runtime exceptions from a store or provider arrive as a {@code TransientRefreshException}.</li>
  * </ul>
  *
- * <p>The identity is read from the store on the first call to an API origin and then kept in memory; the
- * store is read again only to refresh. A refresh that finds the id linked again (another incarnation) switches
- * to the new account's tokens. A fresh token costs one clock read, one comparison and one header.
- * Build one client per identity and reuse it. Thread-safe. Never logs a token; logs name the identity id.
- * Do not give {@link #okHttpClient()} to the provider as its token-endpoint client.
+ * <p>An identity is read from the store on its first call to an API origin and then kept in memory; the
+ * store is read again only to refresh (or after {@link #invalidate}). A refresh that finds the id linked again
+ * (another incarnation) switches to the new account's tokens. A fresh token costs one map read, one clock read,
+ * one comparison and one header. Thread-safe. Never logs a token; logs name the identity id. Do not give
+ * {@link #okHttpClient()} to the provider as its token-endpoint client.
  */
 public final class RefreshingHttpClient implements Call.Factory {
+    /** The identity of a client for one identity; null for a client that serves many. */
     private final String identityId;
     private final ApiOrigins origins;
+    private final TokenCaches caches;
     private final OkHttpClient client;
 
     private RefreshingHttpClient(Builder b) {
@@ -75,10 +89,12 @@ public final class RefreshingHttpClient implements Call.Factory {
         OkHttpClient base = b.httpClient != null ? b.httpClient : DefaultClient.INSTANCE;
         Executor background = b.backgroundExecutor != null ? b.backgroundExecutor
                 : base.dispatcher().executorService();
-        TokenCache cache = new TokenCache(identityId, b.refresher, b.clock, b.refreshMargin, b.staleWindow,
-                b.maxRefreshWait, background, b.unauthorizedBackoff);
+        TokenCache.Settings settings = new TokenCache.Settings(b.refresher, b.clock, b.refreshMargin,
+                b.staleWindow, b.maxRefreshWait, background, b.unauthorizedBackoff);
+        this.caches = new TokenCaches(settings, identityId != null ? 1 : b.maxIdentities,
+                identityId != null ? Long.MAX_VALUE : b.idleExpiry.toMillis());
         this.client = base.newBuilder()
-                .addInterceptor(new RefreshInterceptor(identityId, origins, cache, b.listener))
+                .addInterceptor(new RefreshInterceptor(origins, this::cacheFor, b.listener))
                 .build();
     }
 
@@ -87,13 +103,113 @@ public final class RefreshingHttpClient implements Call.Factory {
      * store, the providers and the retry policy of transient token-endpoint failures).
      */
     public static Builder builder(IdentityRefresher refresher, String identityId) {
+        if (identityId == null || identityId.isBlank()) {
+            throw new IllegalArgumentException("identityId is required");
+        }
         return new Builder(refresher, identityId);
     }
 
-    /** A call that carries the identity's token if it goes to an API origin. */
+    /**
+     * Starts one client for every identity of {@code refresher}'s store: each request names its identity
+     * ({@link AsIdentity} tag, or {@link #forIdentity}).
+     */
+    public static Builder builder(IdentityRefresher refresher) {
+        return new Builder(refresher, null);
+    }
+
+    /**
+     * A call that carries its identity's token if it goes to an API origin: the identity its {@link AsIdentity}
+     * tag names, or this client's own for a client of one identity.
+     */
     @Override
     public Call newCall(Request request) {
         return client.newCall(request);
+    }
+
+    /**
+     * A view of this client that sends every request as {@code identityId} (it tags them), sharing everything
+     * with this client: pass it to Retrofit's {@code callFactory(...)}, or call {@code newCall} on it. Cheap: make
+     * one per request if that is simplest.
+     */
+    public Call.Factory forIdentity(String identityId) {
+        AsIdentity tag = AsIdentity.of(identityId);
+        return request -> client.newCall(request.newBuilder().tag(AsIdentity.class, tag).build());
+    }
+
+    /**
+     * A currently valid access token of {@code identityId}, for a client that is not this one (java.net.http, a
+     * vendor SDK): fresh, it costs no store access; stale, it is returned while a refresh runs in the background;
+     * expired, the caller waits for the one shared refresh. Send it only to the API it is meant for.
+     *
+     * @throws org.oauthidentity.IdentityNotValid the identity is gone (or not stored)
+     * @throws org.oauthidentity.RefreshException any other failed refresh, as for a call
+     * @throws java.io.InterruptedIOException interrupted while waiting (the refresh goes on)
+     */
+    public String accessToken(String identityId) throws IOException {
+        return cacheFor(identityId).tokenForSending().identity.accessToken();
+    }
+
+    /**
+     * As {@link #accessToken}, without blocking: completes with the token, or exceptionally with the
+     * {@code IOException} {@link #accessToken} would throw. Cancelling it does not stop a refresh.
+     */
+    public CompletableFuture<String> accessTokenAsync(String identityId) {
+        TokenCache cache;
+        try {
+            cache = cacheFor(identityId);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return cache.tokenForSendingAsync().thenApply(token -> token.identity.accessToken());
+    }
+
+    /**
+     * The API answered 401 to {@code rejectedAccessToken} of {@code identityId}: returns the token to retry with,
+     * once. If another caller refreshed meanwhile, its token, at no cost; otherwise the result of the one shared
+     * refresh (which first adopts a newer version or a new incarnation from the store). A second 401 to the
+     * returned token is the caller's answer: do not call this again for it.
+     */
+    public String accessTokenAfterUnauthorized(String identityId, String rejectedAccessToken) throws IOException {
+        return cacheFor(identityId).replacementFor(rejectedAccessToken).identity.accessToken();
+    }
+
+    /**
+     * Forgets what this client holds of {@code identityId} (after it was unlinked or linked again elsewhere): its
+     * next call reads the store. A refresh in flight completes and is saved; nothing is lost.
+     */
+    public void invalidate(String identityId) {
+        caches.invalidate(identityId);
+    }
+
+    private TokenCache cacheFor(Request request) throws IOException {
+        AsIdentity tag = request.tag(AsIdentity.class);
+        if (identityId != null) {
+            if (tag != null && !tag.identityId().equals(identityId)) {
+                throw new NoIdentityException("this client sends requests as identity " + identityId + " only, not "
+                        + tag.identityId());
+            }
+            return cacheFor(identityId);
+        }
+        if (tag == null) {
+            throw new NoIdentityException("a request to " + request.url().scheme() + "://" + request.url().host()
+                    + " names no identity: tag it with AsIdentity, or send it through forIdentity(id)");
+        }
+        return cacheFor(tag.identityId());
+    }
+
+    private TokenCache cacheFor(String id) throws NoIdentityException {
+        if (identityId != null && !identityId.equals(id)) {
+            throw new NoIdentityException("this client serves identity " + identityId + " only, not " + id);
+        }
+        if (id == null || id.isBlank()) {
+            throw new NoIdentityException("no identity id given");
+        }
+        return caches.get(id);
+    }
+
+    /** Identities held in memory now (for tests and metrics). */
+    int cachedIdentities() {
+        return caches.size();
     }
 
     /**
@@ -105,13 +221,15 @@ public final class RefreshingHttpClient implements Call.Factory {
         return client;
     }
 
+    /** The identity of a client for one identity; null for a client that serves many. */
     public String identityId() {
         return identityId;
     }
 
     @Override
     public String toString() {
-        return "RefreshingHttpClient{identity=" + identityId + ", apiOrigins=" + origins + '}';
+        return "RefreshingHttpClient{" + (identityId != null ? "identity=" + identityId : "identities=many")
+                + ", apiOrigins=" + origins + '}';
     }
 
     /** Shared default, created only if a builder is given no client. */
@@ -132,13 +250,33 @@ public final class RefreshingHttpClient implements Call.Factory {
         private RefreshListener listener = RefreshListener.NONE;
         private Executor backgroundExecutor;
         private Duration unauthorizedBackoff = Duration.ofMinutes(1);
+        private int maxIdentities = 10_000;
+        private Duration idleExpiry = Duration.ofMinutes(30);
 
         private Builder(IdentityRefresher refresher, String identityId) {
             this.refresher = Objects.requireNonNull(refresher, "refresher");
-            if (identityId == null || identityId.isBlank()) {
-                throw new IllegalArgumentException("identityId is required");
-            }
             this.identityId = identityId;
+        }
+
+        /**
+         * For a client of many identities: how many it keeps in memory at most. Default 10,000. Past it, the least
+         * recently used go (their next call reads the store once). A few hundred bytes each, plus their tokens.
+         */
+        public Builder maxIdentities(int maxIdentities) {
+            if (maxIdentities < 1) {
+                throw new IllegalArgumentException("maxIdentities must be at least 1");
+            }
+            this.maxIdentities = maxIdentities;
+            return this;
+        }
+
+        /** For a client of many identities: an identity unused this long is dropped from memory. Default 30 min. */
+        public Builder idleExpiry(Duration idleExpiry) {
+            if (requireNotNegative(idleExpiry, "idleExpiry").isZero()) {
+                throw new IllegalArgumentException("idleExpiry must be positive");
+            }
+            this.idleExpiry = idleExpiry;
+            return this;
         }
 
         /**

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What is remembered of failures: background refreshes pause for {@link #BACKGROUND_RETRY_DELAY_MILLIS} after
  * one; and a token version that the API still answered 401 to right after a refresh is not refreshed again for a
- * 401 during the {@linkplain #unauthorizedBackoffMillis back-off} (an API resource that answers 401 to everyone,
+ * 401 during the client's back-off (an API resource that answers 401 to everyone,
  * as Azure DevOps does for what the user may not see, must not cost a rotation per call).
  */
 final class TokenCache {
@@ -44,34 +44,56 @@ final class TokenCache {
 
     /** After a failed refresh, background refreshes wait this long (callers that must refresh do not). */
     static final long BACKGROUND_RETRY_DELAY_MILLIS = 30_000;
+    /** How finely {@link #lastUsed} follows the clock. */
+    private static final long USE_GRANULARITY_MILLIS = 1_000;
 
     private final String identityId;
+    private final Settings settings;
     private final IdentityRefresher refresher;
     private final Clock clock;
-    private final long marginMillis;
-    private final long staleWindowMillis;
-    private final Duration maxWait;
-    private final long maxWaitNanos;
-    private final Executor background;
-    private final long unauthorizedBackoffMillis;
     private final AtomicReference<CachedToken> current = new AtomicReference<>(CachedToken.UNLOADED);
     private final AtomicReference<Flight> inFlight = new AtomicReference<>();
     private volatile long backgroundNotBefore = Long.MIN_VALUE;
     /** The version still refused after a refresh, and until when a 401 to it does not refresh again. */
     private volatile Refused refused;
+    /** When a caller last asked for this identity's token (the clock's millis; racy by design: a hint for eviction). */
+    volatile long lastUsed;
 
-    TokenCache(String identityId, IdentityRefresher refresher, Clock clock, Duration margin, Duration staleWindow,
-            Duration maxWait, Executor background, Duration unauthorizedBackoff) {
+    TokenCache(String identityId, Settings settings) {
         this.identityId = identityId;
-        this.refresher = refresher;
-        this.clock = clock;
-        this.marginMillis = margin.toMillis();
-        this.staleWindowMillis = staleWindow.toMillis();
-        this.maxWait = maxWait;
-        // Saturated: Duration.toNanos() overflows past 292 years.
-        this.maxWaitNanos = Math.min(maxWait.toSeconds(), 365L * 24 * 3600) * 1_000_000_000L + maxWait.toNanosPart();
-        this.background = background;
-        this.unauthorizedBackoffMillis = unauthorizedBackoff.toMillis();
+        this.settings = settings;
+        this.refresher = settings.refresher;
+        this.clock = settings.clock;
+    }
+
+    /** What every identity's cache of one client shares. Immutable. */
+    static final class Settings {
+        final IdentityRefresher refresher;
+        final Clock clock;
+        final long marginMillis;
+        final long staleWindowMillis;
+        final Duration maxWait;
+        final long maxWaitNanos;
+        final Executor background;
+        final long unauthorizedBackoffMillis;
+
+        Settings(IdentityRefresher refresher, Clock clock, Duration margin, Duration staleWindow, Duration maxWait,
+                Executor background, Duration unauthorizedBackoff) {
+            this.refresher = refresher;
+            this.clock = clock;
+            this.marginMillis = margin.toMillis();
+            this.staleWindowMillis = staleWindow.toMillis();
+            this.maxWait = maxWait;
+            // Saturated: Duration.toNanos() overflows past 292 years.
+            this.maxWaitNanos = Math.min(maxWait.toSeconds(), 365L * 24 * 3600) * 1_000_000_000L
+                    + maxWait.toNanosPart();
+            this.background = background;
+            this.unauthorizedBackoffMillis = unauthorizedBackoff.toMillis();
+        }
+    }
+
+    String identityId() {
+        return identityId;
     }
 
     /** The version installed now, loaded or not; never blocks, never refreshes. */
@@ -87,6 +109,9 @@ final class TokenCache {
     CachedToken tokenForSending() throws IOException {
         CachedToken token = current.get();
         long now = clock.millis();
+        if (now - lastUsed > USE_GRANULARITY_MILLIS) {
+            lastUsed = now; // a hint for eviction; written at most once a second, so hot identities share no line
+        }
         if (now < token.staleAt) {
             return token;
         }
@@ -95,6 +120,42 @@ final class TokenCache {
             return token;
         }
         return await(join(token));
+    }
+
+    /** As {@link #tokenForSending()}, without blocking: completes when a version is ready to send. */
+    CompletableFuture<CachedToken> tokenForSendingAsync() {
+        CachedToken token = current.get();
+        long now = clock.millis();
+        if (now - lastUsed > USE_GRANULARITY_MILLIS) {
+            lastUsed = now;
+        }
+        if (now < token.staleAt) {
+            return CompletableFuture.completedFuture(token);
+        }
+        if (now < token.refreshAt) {
+            refreshInBackground(token, now);
+            return CompletableFuture.completedFuture(token);
+        }
+        Flight flight = join(token);
+        flight.start();
+        // A copy: a caller that cancels or completes it touches nothing shared.
+        return flight.result.thenApply(done -> done);
+    }
+
+    /**
+     * The version to use instead of the one whose access token is {@code rejectedAccessToken}, which an API
+     * answered 401 to: the installed version if it carries another token already (someone refreshed), else the
+     * result of a refresh.
+     */
+    CachedToken replacementFor(String rejectedAccessToken) throws IOException {
+        CachedToken token = current.get();
+        if (!token.isLoaded()) {
+            token = tokenForSending();
+        }
+        if (!token.identity.accessToken().equals(rejectedAccessToken)) {
+            return token;
+        }
+        return replacementFor(token);
     }
 
     /**
@@ -120,10 +181,10 @@ final class TokenCache {
 
     /** The API answered 401 to {@code replacement} too, the version the retry of a 401 carried. */
     void refusedAfterRefresh(CachedToken replacement) {
-        if (unauthorizedBackoffMillis > 0) {
-            refused = new Refused(replacement, clock.millis() + unauthorizedBackoffMillis);
+        if (settings.unauthorizedBackoffMillis > 0) {
+            refused = new Refused(replacement, clock.millis() + settings.unauthorizedBackoffMillis);
             log.debug("identity {}: token version {} was refused right after a refresh; a 401 to it does not "
-                    + "refresh again for {} ms", identityId, replacement.version, unauthorizedBackoffMillis);
+                    + "refresh again for {} ms", identityId, replacement.version, settings.unauthorizedBackoffMillis);
         }
     }
 
@@ -136,7 +197,7 @@ final class TokenCache {
             return;
         }
         try {
-            background.execute(flight::start);
+            settings.background.execute(flight::start);
             log.debug("identity {}: token version {} is stale; refreshing in the background", identityId,
                     token.version);
         } catch (RejectedExecutionException e) {
@@ -168,11 +229,11 @@ final class TokenCache {
     private CachedToken await(Flight flight) throws IOException {
         flight.start();
         try {
-            return flight.result.get(maxWaitNanos, TimeUnit.NANOSECONDS);
+            return flight.result.get(settings.maxWaitNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             throw asIOException(e.getCause());
         } catch (TimeoutException e) {
-            throw new TransientRefreshException(Details.of("gave up after " + maxWait
+            throw new TransientRefreshException(Details.of("gave up after " + settings.maxWait
                     + " waiting for the refresh of identity " + identityId + "; it goes on and is saved"), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -220,7 +281,7 @@ final class TokenCache {
      * lower); returns what is installed.
      */
     private CachedToken install(Identity identity) throws RefreshException {
-        CachedToken fresh = CachedToken.of(identity, clock.millis(), marginMillis, staleWindowMillis);
+        CachedToken fresh = CachedToken.of(identity, clock.millis(), settings.marginMillis, settings.staleWindowMillis);
         for (;;) {
             CachedToken installed = current.get();
             if (!installed.isReplacedBy(fresh)) {

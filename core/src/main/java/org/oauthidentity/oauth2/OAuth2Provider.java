@@ -246,8 +246,32 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
                 .orElse(requestStart);
         b.expiresAt(response.expiresIn().map(issuedAt::plus).orElse(null));
         response.scope().ifPresent(scope -> b.scopes(splitScopes(scope)));
-        response.extras().forEach(b::extra);
-        return b.build();
+        // The extras of an earlier answer (an id_token, a created_at) do not outlive it beside new tokens; what
+        // describes the identity itself (identityExtras) stays, and no answer may change it.
+        Set<String> identityExtras = identityExtras();
+        Map<String, String> extras = new LinkedHashMap<>();
+        response.extras().forEach((name, value) -> {
+            if (!identityExtras.contains(name)) {
+                extras.put(name, value);
+            }
+        });
+        previous.extras().forEach((name, value) -> {
+            if (identityExtras.contains(name)) {
+                extras.put(name, value);
+            }
+        });
+        return b.extras(extras).build();
+    }
+
+    /**
+     * The extras that describe the identity rather than one token response, kept across refreshes and never taken
+     * from an answer (self-managed GitLab: the instance the identity was linked at, so that no answer can send the
+     * next refresh, and the client secret, elsewhere). Every other extra is replaced by the fields of the newest
+     * answer, so nothing from an earlier answer (an {@code id_token}) stays beside tokens it does not belong to.
+     * Default: none.
+     */
+    protected Set<String> identityExtras() {
+        return Set.of();
     }
 
     /**

@@ -147,6 +147,16 @@ class OAuth2ProviderSuccessTest {
     }
 
     @Test
+    void extrasOfAnEarlierAnswerAreDroppedNotKeptStaleBesideNewTokens() throws Exception {
+        // the identity carries the id_token of the answer that linked it; this answer brings none
+        server.enqueue(TokenJson.success("access-new").expiresIn(60).field("x_vendor_flag", true).response());
+
+        Identity refreshed = provider.refresh(identity);
+
+        assertThat(refreshed.extras()).doesNotContainKey("id_token").containsEntry("x_vendor_flag", "true");
+    }
+
+    @Test
     void theIdentityPassedInIsNeverChanged() throws Exception {
         Identity copy = identity.toBuilder().build();
         server.enqueue(TokenJson.success("access-new").refreshToken("refresh-new").expiresIn(60).response());

@@ -112,11 +112,11 @@ class ReadmeWrapClientTest {
                 .build();
         IdentityRefresher refresher = IdentityRefresher.builder(store).provider(gitlab).build();
 
-        RefreshingHttpClient api = RefreshingHttpClient.builder(refresher, "user-42")
+        RefreshingHttpClient api = RefreshingHttpClient.builder(refresher)  // one client for every linked account
                 .apiOrigin(gitlabUrl)                    // the token is sent to this origin only
                 .build();                                // or .httpClient(yourOkHttpClient); api.okHttpClient() for Retrofit
         Request me = new Request.Builder().url(gitlabUrl + "/api/v4/user").build();
-        try (Response response = api.newCall(me).execute()) {
+        try (Response response = api.forIdentity("user-42").newCall(me).execute()) {
             return response.code();                      // refreshed before expiry or after a 401, saved first
         } catch (IdentityNotValid e) {
             return -1;                                   // revoked or suspended at GitLab: unlink the account

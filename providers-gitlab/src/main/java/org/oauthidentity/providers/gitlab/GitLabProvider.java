@@ -1,7 +1,6 @@
 package org.oauthidentity.providers.gitlab;
 
 import java.time.Clock;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
@@ -101,6 +100,15 @@ public final class GitLabProvider extends OAuth2Provider {
         }
     }
 
+    /**
+     * The instance is the identity's, never the response's: every refresh keeps it, and a response naming one
+     * cannot send the next refresh (and our client secret) elsewhere.
+     */
+    @Override
+    protected Set<String> identityExtras() {
+        return Set.of(BASE_URL_EXTRA);
+    }
+
     @Override
     protected HttpUrl tokenUrl(Identity identity) throws RefreshException {
         return baseUrl(identity).resolve("oauth/token");
@@ -134,15 +142,6 @@ public final class GitLabProvider extends OAuth2Provider {
                 .build();
         return AccountLookup.fromUserApi(settings.httpClient(), baseUrl(issued).resolve("api/v4/user"), "id", issued,
                 settings.maxResponseBytes());
-    }
-
-    @Override
-    protected Identity toIdentity(Identity previous, TokenResponse response, Instant requestStart) {
-        // The instance is the identity's, never the response's: a response naming one must not send the
-        // next refresh (and our client secret) elsewhere.
-        return super.toIdentity(previous, response, requestStart).toBuilder()
-                .extra(BASE_URL_EXTRA, previous.extras().get(BASE_URL_EXTRA))
-                .build();
     }
 
     @Override

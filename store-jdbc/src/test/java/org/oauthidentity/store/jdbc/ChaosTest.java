@@ -94,7 +94,7 @@ abstract class ChaosTest extends StoreTestSupport {
     }
 
     @Test
-    @Timeout(value = 110, unit = TimeUnit.SECONDS)
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void aFleetUnderRandomTokenEndpointFaultsNeverReusesARefreshTokenNorCondemnsAHealthyIdentity() throws Exception {
         long seed = Long.getLong("chaos.seed", new SecureRandom().nextLong());
         Random random = new Random(seed);
