@@ -13,7 +13,7 @@ import java.util.Set;
  * One linked account at one vendor: the OAuth2 credentials the library keeps alive, plus bookkeeping.
  *
  * <p>Immutable and thread-safe. Change it with {@link #toBuilder()}. {@link #toString()} never prints the
- * access token, the refresh token or any vendor extra (an {@code id_token} is a credential too).
+ * access token, the refresh token, any vendor extra (an {@code id_token} is a credential too) or the owner id.
  *
  * <p>{@link #version()} guards the credentials: an {@link IdentityStore} saves a changed identity only if
  * the stored version is still the one it was read at. {@link #incarnation()} tells apart two identities stored
@@ -27,6 +27,7 @@ public final class Identity {
     private final String id;
     private final String providerKey;
     private final String externalUserId;
+    private final String ownerId;
     private final String accessToken;
     private final String refreshToken;
     private final String tokenType;
@@ -42,6 +43,7 @@ public final class Identity {
         this.id = requireText(b.id, "id");
         this.providerKey = requireText(b.providerKey, "providerKey");
         this.externalUserId = b.externalUserId;
+        this.ownerId = emptyToNull(b.ownerId);
         this.accessToken = requireText(b.accessToken, "accessToken");
         this.refreshToken = emptyToNull(b.refreshToken);
         this.tokenType = b.tokenType == null || b.tokenType.isBlank() ? "Bearer" : b.tokenType;
@@ -75,6 +77,16 @@ public final class Identity {
     /** The account's id at the vendor, if known. */
     public Optional<String> externalUserId() {
         return Optional.ofNullable(externalUserId);
+    }
+
+    /**
+     * The host application's own user this identity was linked for (the owner an authorization was started
+     * for), if known. Not a secret: a user id, never a session id. At most one identity per provider key,
+     * external user id and owner exists in a store, so linking the same account again for the same owner
+     * updates that identity.
+     */
+    public Optional<String> ownerId() {
+        return Optional.ofNullable(ownerId);
     }
 
     public String accessToken() {
@@ -151,6 +163,7 @@ public final class Identity {
                 && id.equals(that.id)
                 && providerKey.equals(that.providerKey)
                 && Objects.equals(externalUserId, that.externalUserId)
+                && Objects.equals(ownerId, that.ownerId)
                 && accessToken.equals(that.accessToken)
                 && Objects.equals(refreshToken, that.refreshToken)
                 && tokenType.equals(that.tokenType)
@@ -171,6 +184,8 @@ public final class Identity {
         return "Identity{id=" + id
                 + ", provider=" + providerKey
                 + ", externalUserId=" + externalUserId
+                // Not printed: hosts that bound flows to a session before owners were stored may pass a session id.
+                + ", ownerId=" + (ownerId == null ? "<none>" : "<set>")
                 + ", accessToken=<redacted>"
                 + ", refreshToken=" + (refreshToken == null ? "<none>" : "<redacted>")
                 + ", tokenType=" + tokenType
@@ -200,6 +215,7 @@ public final class Identity {
         private String id;
         private String providerKey;
         private String externalUserId;
+        private String ownerId;
         private String accessToken;
         private String refreshToken;
         private String tokenType;
@@ -218,6 +234,7 @@ public final class Identity {
             id = i.id;
             providerKey = i.providerKey;
             externalUserId = i.externalUserId;
+            ownerId = i.ownerId;
             accessToken = i.accessToken;
             refreshToken = i.refreshToken;
             tokenType = i.tokenType;
@@ -242,6 +259,12 @@ public final class Identity {
 
         public Builder externalUserId(String externalUserId) {
             this.externalUserId = externalUserId;
+            return this;
+        }
+
+        /** The host application's user the identity was linked for; {@code null} or empty means "unknown". */
+        public Builder ownerId(String ownerId) {
+            this.ownerId = ownerId;
             return this;
         }
 

@@ -22,7 +22,8 @@ public interface IdentityStore {
      * {@linkplain Identity#incarnation() incarnation} ({@link #newIncarnation()}), whatever the one given: an id
      * deleted and created again is another identity, and nothing read from the old one can be saved over it.
      *
-     * @throws IdentityStoreException if an identity with that id exists already
+     * @throws IdentityStoreException if an identity with that id exists already, or if the store holds another
+     *     identity of the same account for the same owner (see {@link #findByExternalUser}); nothing was written
      */
     Identity create(Identity identity);
 
@@ -36,8 +37,27 @@ public interface IdentityStore {
      * @throws VersionConflictException someone saved a newer version first; nothing was written
      * @throws IdentityNotFoundException there is no such identity (any more), or the id now belongs to another
      *     incarnation (it was deleted and created again); nothing was written
+     * @throws IdentityStoreException the save would give another identity's account and owner to this one (see
+     *     {@link #findByExternalUser}); nothing was written
      */
     Identity save(Identity identity);
+
+    /**
+     * The identity through which the host's user {@code ownerId} linked the vendor account
+     * {@code externalUserId} at provider {@code providerKey}, if there is one. There is at most one: a store
+     * refuses to {@link #create} or {@link #save} a second identity with the same provider key, external user
+     * id and owner id (atomically, across processes sharing the store). Identities without an owner or an
+     * external user id are never found here and never conflict with anything.
+     * {@link org.oauthidentity.authorize.AuthorizationFlow} calls it on every completion to decide between
+     * updating and creating.
+     */
+    Optional<Identity> findByExternalUser(String providerKey, String externalUserId, String ownerId);
+
+    /**
+     * Every identity linked for the host's user {@code ownerId}, ordered by id; empty when there is none.
+     * Identities stored without an owner are never listed.
+     */
+    List<Identity> listByOwner(String ownerId);
 
     /** @return true if it existed */
     boolean delete(String id);

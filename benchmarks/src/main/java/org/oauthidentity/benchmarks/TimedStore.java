@@ -62,6 +62,16 @@ final class TimedStore implements IdentityStore {
     }
 
     @Override
+    public Optional<Identity> findByExternalUser(String providerKey, String externalUserId, String ownerId) {
+        return delegate.findByExternalUser(providerKey, externalUserId, ownerId);
+    }
+
+    @Override
+    public List<Identity> listByOwner(String ownerId) {
+        return delegate.listByOwner(ownerId);
+    }
+
+    @Override
     public boolean recordVerification(String id, VerificationStatus status, Instant verifiedAt) {
         return delegate.recordVerification(id, status, verifiedAt);
     }

@@ -19,13 +19,18 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import okhttp3.HttpUrl;
 import org.oauthidentity.Identity;
+import org.oauthidentity.IdentityNotFoundException;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.IdentityStore;
 import org.oauthidentity.IdentityStoreException;
+import org.oauthidentity.Provider;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshException.Details;
 import org.oauthidentity.TransientRefreshException;
+import org.oauthidentity.VerificationStatus;
+import org.oauthidentity.VersionConflictException;
+import org.oauthidentity.authorize.AuthorizationException.GrantRevocation;
 import org.oauthidentity.authorize.AuthorizationException.Reason;
 import org.oauthidentity.oauth2.Endpoints;
 import org.slf4j.Logger;
@@ -33,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Links an account: the client side of the authorization-code grant (RFC 6749 §4.1) with PKCE (RFC 7636),
- * ending in a new {@link Identity} in the {@link IdentityStore}.
+ * ending in an {@link Identity} in the {@link IdentityStore}: a new one, or the one this owner already linked
+ * for the same vendor account, updated.
  *
  * <ol>
  *   <li>{@link #start} makes a {@code state} of 256 random bits and, when the provider supports it, a PKCE
@@ -43,15 +49,34 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #complete} takes the callback's parameters and the owner (user or session) presenting it;
  *       consumes the pending authorization by its state (single use, atomically in the store: of two
  *       concurrent callbacks with one state, one gets it); checks its age by the injected clock and its
- *       owner in constant time; reports a vendor error from the callback; redeems the code; and stores the
- *       new identity with {@link IdentityStore#create}.</li>
+ *       owner in constant time; reports a vendor error from the callback; redeems the code (the provider names
+ *       the vendor account, {@link Identity#externalUserId()}); and stores the identity with the owner as its
+ *       {@link Identity#ownerId()}.</li>
  * </ol>
  *
+ * <p>Linking the same account again: when the store already holds an identity of this provider with the same
+ * external user id for the same owner ({@link IdentityStore#findByExternalUser}), that identity is updated
+ * with the new tokens, scopes and extras ({@link IdentityStore#save}: same id and incarnation, next version;
+ * the previous refresh token kept only if the vendor issued none) and its verification recorded as
+ * {@link VerificationStatus#VALID}; otherwise a new identity is created. Two completions for the same account
+ * at once end with one identity: the store refuses a second identity of the same account and owner, and the
+ * completion that lost the race updates the winner's identity instead. The same account linked by another
+ * owner is another identity. A provider that names no account (a plain {@code OAuth2Provider}) creates a new
+ * identity every time.
+ *
  * <p>Guarantees: a state is accepted at most once, only before its TTL ran out, only from its owner; every
- * failure is an {@link AuthorizationException} with a {@link Reason} and leaves no identity behind (the store
- * creates atomically, after the exchange succeeded). A failed completion still consumes the pending
- * authorization, so a callback can never be replayed; the user starts again. If the identity store itself
- * fails, its unchecked exception propagates and the new tokens are not kept.
+ * failure is an {@link AuthorizationException} with a {@link Reason} and leaves no identity created or changed
+ * (the store writes atomically, after the exchange succeeded). A failed completion still consumes the pending
+ * authorization, so a callback can never be replayed; the user starts again. When the code was redeemed and the
+ * account lookup ({@link Reason#ACCOUNT_UNKNOWN}) or the store ({@link Reason#NOT_STORED}) then failed, the new
+ * grant is revoked at the vendor where the provider can ({@link Provider#revoke}) and
+ * {@link AuthorizationException#grantRevocation()} says whether that worked: no grant is left behind
+ * unmentioned. (At a vendor where revoking one token ends the whole grant of the application, Google, that also
+ * ends an identity of the same account linked before; if a failed store write did land after all, the stored
+ * identity's tokens are revoked: either way the next refresh reports it as not valid.)
+ *
+ * <p>The owner binding is stored in clear as {@link Identity#ownerId()}: pass the host application's user id,
+ * not a session id. The pending authorization keeps only its digest.
  *
  * <p>Thread-safe; one instance serves every user. All state lives in the two stores, so with a shared
  * {@link PendingAuthorizationStore} the callback may land on another instance than the one that started the
@@ -61,6 +86,8 @@ public final class AuthorizationFlow {
     private static final Logger log = LoggerFactory.getLogger(AuthorizationFlow.class);
     /** Callback parameters that must appear at most once: a repeated one is parameter injection. */
     private static final Set<String> SINGLE_PARAMETERS = Set.of("state", "code", "error", "error_description");
+    /** Lost races a completion resolves by looking again before it gives up (each needs another writer). */
+    private static final int MAX_LINK_ATTEMPTS = 10;
     private static final Set<String> CONFIGURATION_ERRORS = Set.of(
             "unauthorized_client", "invalid_client", "unsupported_response_type");
 
@@ -92,7 +119,8 @@ public final class AuthorizationFlow {
      *
      * @param redirectUri where the vendor sends the browser back; absolute, no fragment, https unless loopback
      *     (custom schemes of native apps are allowed); must be registered at the vendor
-     * @param ownerBinding the user or session this authorization belongs to; {@link #complete} must name it
+     * @param ownerBinding the host application's user this authorization belongs to (its user id, not a session
+     *     secret: it becomes the identity's {@link Identity#ownerId()}); {@link #complete} must name it
      * @param scopes the scopes to ask for; empty for the provider's defaults
      * @return the URL to redirect the browser to, the state it carries, and its expiry
      * @throws AuthorizationException reason {@link Reason#CONFIGURATION} when the provider cannot build an
@@ -154,14 +182,16 @@ public final class AuthorizationFlow {
     }
 
     /**
-     * Completes an authorization: checks the callback, redeems its code and stores the new identity.
+     * Completes an authorization: checks the callback, redeems its code and stores the identity, new or (for an
+     * account this owner linked before) updated.
      *
      * @param callback the callback's query parameters ({@code state}, and {@code code} or {@code error} with
      *     {@code error_description})
-     * @param ownerBinding the user or session presenting the callback; must be the one that started it
-     * @return the stored identity (version 1), with the vendor's expiry, refresh token and extras
-     * @throws AuthorizationException for every refusal; no identity was stored and the state is spent
-     * @throws IdentityStoreException the identity store failed; nothing was stored
+     * @param ownerBinding the user presenting the callback; must be the one that started it
+     * @return the stored identity, with the vendor's expiry, refresh token and extras, its external user id and
+     *     the owner: version 1 when new, the next version of the existing identity when the account was linked
+     * @throws AuthorizationException for every refusal, including a store failure after the exchange
+     *     ({@link Reason#NOT_STORED}); no identity was created or changed and the state is spent
      */
     public Identity complete(Map<String, String> callback, String ownerBinding) throws AuthorizationException {
         AuthorizationRequest.requireText(ownerBinding, "ownerBinding");
@@ -193,6 +223,8 @@ public final class AuthorizationFlow {
         Identity exchanged;
         try {
             exchanged = provider.exchangeCode(exchange);
+        } catch (AccountLookupException e) {
+            throw accountUnknown(e);
         } catch (RefreshException e) {
             throw fromTokenEndpoint(e);
         }
@@ -201,9 +233,107 @@ public final class AuthorizationFlow {
             throw new IllegalStateException("provider " + provider.key()
                     + " returned an identity with another id, version or provider key than it was asked for");
         }
-        Identity stored = identities.create(exchanged);
-        log.info("linked new identity {} at {}", stored.id(), provider.key());
+        Identity linked = exchanged.toBuilder().ownerId(ownerBinding).build();
+        Identity stored;
+        try {
+            stored = link(linked);
+        } catch (RuntimeException e) {
+            throw notStored(linked, e);
+        }
+        if (stored.version() > 1) {
+            recordValid(stored);
+        }
+        log.info("linked identity {} at {} (version {})", stored.id(), provider.key(), stored.version());
         return stored;
+    }
+
+    /**
+     * Creates the identity, or updates the one this owner already has for the same account. A lost race (another
+     * completion created the account's identity, or a refresh or another completion saved it, or it was deleted)
+     * is resolved by looking again, a bounded number of times.
+     */
+    private Identity link(Identity linked) {
+        for (int attempt = 1; ; attempt++) {
+            Optional<Identity> existing = findLinked(linked);
+            try {
+                return existing.isEmpty() ? identities.create(linked) : identities.save(relinked(existing.get(), linked));
+            } catch (IdentityStoreException e) {
+                boolean raced = existing.isEmpty()
+                        ? findLinked(linked).isPresent()
+                        : e instanceof VersionConflictException || e instanceof IdentityNotFoundException;
+                if (!raced || attempt >= MAX_LINK_ATTEMPTS) {
+                    throw e;
+                }
+                log.debug("linking {} at {} raced another write (attempt {}); looking again", linked.id(),
+                        provider.key(), attempt);
+            }
+        }
+    }
+
+    private Optional<Identity> findLinked(Identity linked) {
+        return linked.externalUserId().flatMap(account -> identities.findByExternalUser(
+                linked.providerKey(), account, linked.ownerId().orElseThrow()));
+    }
+
+    /** The existing identity with the new grant: its id, incarnation and version; everything else new. */
+    private static Identity relinked(Identity existing, Identity linked) {
+        return linked.toBuilder()
+                .id(existing.id())
+                .incarnation(existing.incarnation())
+                .version(existing.version())
+                // A vendor may issue no refresh token to a second consent; the earlier one then still works.
+                .refreshToken(linked.refreshToken().or(existing::refreshToken).orElse(null))
+                .lastVerifiedAt(existing.lastVerifiedAt().orElse(null))
+                .status(existing.status())
+                .build();
+    }
+
+    /** The exchange just proved the account usable; a failure here costs nothing but the bookkeeping. */
+    private void recordValid(Identity stored) {
+        try {
+            identities.recordVerification(stored.id(), VerificationStatus.VALID, clock.instant());
+        } catch (RuntimeException e) {
+            log.warn("identity {} was linked again, but its verification could not be recorded", stored.id(), e);
+        }
+    }
+
+    private AuthorizationException accountUnknown(AccountLookupException e) {
+        GrantRevocation revocation = e.issued().map(this::revokeNewGrant).orElse(GrantRevocation.REVOCATION_FAILED);
+        return new AuthorizationException(Reason.ACCOUNT_UNKNOWN, "the code was redeemed, but " + provider.key()
+                + " could not tell which account it belongs to: " + e.getMessage() + "; " + describe(revocation),
+                null, null, e, revocation);
+    }
+
+    private AuthorizationException notStored(Identity issued, RuntimeException e) {
+        GrantRevocation revocation = revokeNewGrant(issued);
+        return new AuthorizationException(Reason.NOT_STORED, "the code was redeemed, but the identity store failed ("
+                + e.getClass().getSimpleName() + "); " + describe(revocation), null, null, e, revocation);
+    }
+
+    /** Revokes a grant that will not be stored, so that it does not stay active at the vendor unknown to anyone. */
+    private GrantRevocation revokeNewGrant(Identity issued) {
+        try {
+            provider.revoke(issued);
+            return GrantRevocation.REVOKED;
+        } catch (UnsupportedOperationException e) {
+            return GrantRevocation.NOT_REVOCABLE;
+        } catch (RefreshException | RuntimeException e) {
+            log.warn("could not revoke the new grant of {} at {}: {}", issued.id(), provider.key(), e.getMessage());
+            return GrantRevocation.REVOCATION_FAILED;
+        }
+    }
+
+    private String describe(GrantRevocation revocation) {
+        switch (revocation) {
+            case REVOKED:
+                return "the new grant was revoked at the vendor";
+            case NOT_REVOCABLE:
+                return provider.key() + " cannot revoke grants: the new grant stays active at the vendor until it"
+                        + " expires or the user removes the application's access";
+            default:
+                return "revoking the new grant at the vendor failed too: it stays active until it expires or the user"
+                        + " removes the application's access";
+        }
     }
 
     /** Finds, checks and spends the pending authorization of {@code state}. */
@@ -328,7 +458,7 @@ public final class AuthorizationFlow {
             this.provider = Objects.requireNonNull(provider, "provider");
         }
 
-        /** Where completed authorizations are stored as new identities. Required. */
+        /** Where completed authorizations are stored. Required. */
         public Builder identityStore(IdentityStore identities) {
             this.identities = Objects.requireNonNull(identities, "identityStore");
             return this;

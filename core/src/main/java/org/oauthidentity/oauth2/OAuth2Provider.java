@@ -357,9 +357,13 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
     /**
      * The identity a code exchange creates, before {@link #toIdentity} applies the token response to it: the
      * flow's id, this provider's key, the requested scopes. Vendors add what a new identity needs and every
-     * refresh keeps (self-managed GitLab: the instance it was linked at).
+     * refresh keeps (self-managed GitLab: the instance it was linked at), and name the vendor account
+     * ({@link Identity#externalUserId()}, see {@link org.oauthidentity.authorize.AccountLookup}).
+     *
+     * @throws RefreshException the new identity cannot be made; an
+     *     {@link org.oauthidentity.authorize.AccountLookupException} when its account cannot be named
      */
-    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) {
+    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) throws RefreshException {
         return Identity.builder()
                 .id(exchange.identityId())
                 .providerKey(key())

@@ -46,6 +46,16 @@ public abstract class ForwardingIdentityStore implements IdentityStore {
     }
 
     @Override
+    public Optional<Identity> findByExternalUser(String providerKey, String externalUserId, String ownerId) {
+        return delegate.findByExternalUser(providerKey, externalUserId, ownerId);
+    }
+
+    @Override
+    public List<Identity> listByOwner(String ownerId) {
+        return delegate.listByOwner(ownerId);
+    }
+
+    @Override
     public List<Identity> claimUnverified(Instant cutoff, Instant now, int limit) {
         return delegate.claimUnverified(cutoff, now, limit);
     }

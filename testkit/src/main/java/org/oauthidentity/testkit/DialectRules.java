@@ -177,16 +177,17 @@ final class DialectRules {
             json.put("created_at", issued.issuedAt.getEpochSecond());
         }
         if (dialect != Dialect.AZURE_DEVOPS && issued.grantedScopes.contains("openid")) {
-            json.put("id_token", idToken(issued, issuer));
+            json.put("id_token", idToken(issued, issuer, dialect == Dialect.ENTRA));
         }
         return json;
     }
 
     /**
      * An OpenID Connect ID token with the claims clients read ({@code iss}, {@code sub}, {@code aud},
-     * {@code iat}, {@code exp}). Unsigned ({@code alg: none}): the fake proves nothing about identity.
+     * {@code iat}, {@code exp}; Entra's also {@code oid}, see {@link FakeAuthorizationServer#entraObjectId}).
+     * Unsigned ({@code alg: none}): the fake proves nothing about identity.
      */
-    private static String idToken(AuthorizationState.Issued issued, String issuer) {
+    private static String idToken(AuthorizationState.Issued issued, String issuer, boolean objectId) {
         ObjectNode header = JSON.createObjectNode().put("alg", "none").put("typ", "JWT");
         ObjectNode claims = JSON.createObjectNode()
                 .put("iss", issuer)
@@ -194,6 +195,9 @@ final class DialectRules {
                 .put("aud", issued.clientId)
                 .put("iat", issued.issuedAt.getEpochSecond())
                 .put("exp", issued.expiresAt.getEpochSecond());
+        if (objectId) {
+            claims.put("oid", FakeAuthorizationServer.entraObjectId(issued.userId));
+        }
         return Secrets.base64url(header.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "."
                 + Secrets.base64url(claims.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)) + ".";
     }

@@ -177,6 +177,15 @@ public final class FakeAuthorizationServer implements Closeable {
         return Optional.ofNullable(rules.revocationPath()).map(path -> baseUrl() + path);
     }
 
+    /**
+     * The {@code oid} claim of the Entra dialect's ID tokens for {@code userId}: a name-based UUID, unlike the
+     * {@code sub} (the user id), as Entra's object id differs from its per-application subject.
+     */
+    public static String entraObjectId(String userId) {
+        return java.util.UUID.nameUUIDFromBytes(("oid:" + userId).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .toString();
+    }
+
     /** A URL on the protected API, e.g. {@code apiUrl("/v4/user")} → {@code <base>/api/v4/user}. */
     public String apiUrl(String path) {
         String p = path.startsWith("/") ? path : "/" + path;

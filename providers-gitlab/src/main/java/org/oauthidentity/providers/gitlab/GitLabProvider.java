@@ -13,6 +13,7 @@ import org.oauthidentity.Identity;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshException.Details;
+import org.oauthidentity.authorize.AccountLookup;
 import org.oauthidentity.authorize.CodeExchange;
 import org.oauthidentity.oauth2.ClientAuthentication;
 import org.oauthidentity.oauth2.Endpoints;
@@ -125,12 +126,22 @@ public final class GitLabProvider extends OAuth2Provider {
         return form;
     }
 
-    /** Codes are redeemed at the default instance: the new identity is pinned to it, so its refreshes go there. */
+    /**
+     * Codes are redeemed at the default instance: the new identity is pinned to it, so its refreshes go there. Its
+     * account is the {@code id} of {@code GET /api/v4/user} on that same instance, asked with the new access token
+     * (any of the scopes {@code read_user}, {@code read_api} or {@code api} allows it).
+     *
+     * @throws org.oauthidentity.authorize.AccountLookupException that call failed: the link fails and the flow
+     *     revokes the new grant
+     */
     @Override
-    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) {
-        return super.newIdentity(exchange, response).toBuilder()
+    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) throws RefreshException {
+        Identity issued = super.newIdentity(exchange, response).toBuilder()
+                .refreshToken(response.refreshToken().orElse(null))
                 .extra(BASE_URL_EXTRA, defaultBaseUrl.toString())
                 .build();
+        return AccountLookup.fromUserApi(settings.httpClient(), baseUrl(issued).resolve("api/v4/user"), "id", issued,
+                settings.maxResponseBytes());
     }
 
     @Override

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.authorize.AuthorizationException;
+import org.oauthidentity.authorize.AuthorizationException.GrantRevocation;
 import org.oauthidentity.authorize.AuthorizationException.Reason;
 import org.oauthidentity.authorize.AuthorizationFlow;
 import org.oauthidentity.authorize.AuthorizationRedirect;
@@ -150,6 +151,42 @@ class GitLabAuthorizationTest {
                 Map.entry("client_id", CLIENT_ID),
                 Map.entry("client_secret", CLIENT_SECRET));
         assertThat(gitlabCom.getRequestCount()).isZero();
+    }
+
+    @Test
+    void theLinkedAccountIsTheIdOfApiV4UserOnTheInstanceAskedWithTheNewAccessToken() throws Exception {
+        AuthorizationRedirect redirect = flow.start(REDIRECT_URI, ALICE, List.of());
+
+        Identity linked = flow.complete(instance.approve(redirect), ALICE);
+
+        assertThat(linked.externalUserId()).contains(String.valueOf(GitLabOAuthEndpoint.USER_ID));
+        assertThat(linked.ownerId()).contains(ALICE);
+        assertThat(instance.userApiCalls()).hasSize(1);
+        RecordedRequest who = instance.userApiCalls().get(0);
+        assertThat(who.getMethod()).isEqualTo("GET");
+        assertThat(who.getUrl().encodedPath()).isEqualTo("/gitlab/api/v4/user");
+        assertThat(who.getHeaders().get("Authorization")).isEqualTo("Bearer " + LINKED_ACCESS_TOKEN);
+        assertThat(identities.findByExternalUser(KEY, String.valueOf(GitLabOAuthEndpoint.USER_ID), ALICE))
+                .contains(linked);
+        assertThat(gitlabCom.getRequestCount()).isZero();
+    }
+
+    @Test
+    void whenApiV4UserFailsTheLinkFailsAsAccountUnknownAndTheNewGrantIsRevoked() throws Exception {
+        instance.answerUserApi(json(503, "{\"message\":\"503 Service Unavailable\"}"));
+        AuthorizationRedirect redirect = flow.start(REDIRECT_URI, ALICE, List.of());
+
+        AuthorizationException refused = catchThrowableOfType(AuthorizationException.class,
+                () -> flow.complete(instance.approve(redirect), ALICE));
+
+        assertThat(refused.reason()).isEqualTo(Reason.ACCOUNT_UNKNOWN);
+        assertThat(refused.grantRevocation()).isEqualTo(GrantRevocation.REVOKED);
+        assertThat(refused).hasMessageContaining("HTTP 503").hasMessageContaining("the new grant was revoked")
+                .hasMessageNotContaining(LINKED_ACCESS_TOKEN).hasMessageNotContaining(LINKED_REFRESH_TOKEN)
+                .hasMessageNotContaining(CLIENT_SECRET);
+        assertThat(instance.revokedTokens()).containsExactly(LINKED_REFRESH_TOKEN);
+        assertThat(identities.listByOwner(ALICE)).isEmpty();
+        assertThat(identities.claimUnverified(Instant.MAX, NOW, 10)).isEmpty();
     }
 
     @Test

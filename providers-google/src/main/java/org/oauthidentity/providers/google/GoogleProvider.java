@@ -10,7 +10,10 @@ import org.oauthidentity.Identity;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
+import org.oauthidentity.authorize.AccountLookup;
 import org.oauthidentity.authorize.AuthorizationRequest;
+import org.oauthidentity.authorize.CodeExchange;
+import org.oauthidentity.authorize.IdTokens;
 import org.oauthidentity.oauth2.ClientAuthentication;
 import org.oauthidentity.oauth2.Endpoints;
 import org.oauthidentity.oauth2.ErrorResponse;
@@ -43,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * ({@value #AUTHORIZATION_URL}) carries PKCE (S256), {@code access_type=offline} and {@code prompt=consent}
  * (Google issues a refresh token only offline, and only at a consent, so a user linking a second time would
  * otherwise get none) and {@code include_granted_scopes=true}; the code is redeemed at {@value #TOKEN_URL} with
- * the client credentials in the form. A new identity without an external user id takes the {@code sub} of the
- * {@code id_token} (see {@link #toIdentity}).
+ * the client credentials in the form. The account ({@link Identity#externalUserId()}) is the {@code sub} of the
+ * {@code id_token} (see {@link #newIdentity}), so the {@code openid} scope is required.
  *
  * <p>Immutable and thread-safe.
  */
@@ -113,10 +116,24 @@ public final class GoogleProvider extends OAuth2Provider {
     }
 
     /**
-     * The standard handling ({@code id_token} kept as an extra); an identity without an external user id takes the
-     * {@code sub} claim of the {@code id_token}, Google's stable account id. The token's signature is NOT checked
-     * (it came straight from Google's token endpoint over TLS, the one case where OpenID Connect Core §3.1.3.7
-     * allows that); the value is a label for the host application, not proof of anything.
+     * The new identity's account is the {@code sub} claim of the {@code id_token} of the code exchange, Google's
+     * stable account id. Its signature is NOT checked: it came straight from Google's token endpoint over TLS, the
+     * one case where OpenID Connect Core §3.1.3.7 allows that (see {@link IdTokens}).
+     *
+     * @throws org.oauthidentity.authorize.AccountLookupException no {@code id_token} with a {@code sub} (the
+     *     {@code openid} scope was not asked for): the link fails and the flow revokes the new grant
+     */
+    @Override
+    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) throws RefreshException {
+        Identity issued = super.newIdentity(exchange, response).toBuilder()
+                .refreshToken(response.refreshToken().orElse(null))
+                .build();
+        return AccountLookup.fromIdToken(response.field(ID_TOKEN_EXTRA).orElse(null), issued, "sub");
+    }
+
+    /**
+     * The standard handling ({@code id_token} kept as an extra); an identity linked before accounts were named
+     * takes the {@code sub} of the next {@code id_token}, read as in {@link #newIdentity}.
      */
     @Override
     protected Identity toIdentity(Identity previous, TokenResponse response, Instant requestStart) {
@@ -124,7 +141,7 @@ public final class GoogleProvider extends OAuth2Provider {
         if (identity.externalUserId().isPresent()) {
             return identity;
         }
-        return response.field(ID_TOKEN_EXTRA).flatMap(IdTokens::subject)
+        return response.field(ID_TOKEN_EXTRA).flatMap(idToken -> IdTokens.claim(idToken, "sub"))
                 .map(sub -> identity.toBuilder().externalUserId(sub).build())
                 .orElse(identity);
     }

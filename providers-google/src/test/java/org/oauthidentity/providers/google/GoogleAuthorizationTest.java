@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.authorize.AuthorizationException;
+import org.oauthidentity.authorize.AuthorizationException.GrantRevocation;
 import org.oauthidentity.authorize.AuthorizationException.Reason;
 import org.oauthidentity.authorize.AuthorizationFlow;
 import org.oauthidentity.authorize.AuthorizationRedirect;
@@ -132,7 +133,34 @@ class GoogleAuthorizationTest {
         assertThat(linked.extras()).containsOnly(Map.entry(GoogleProvider.ID_TOKEN_EXTRA, ID_TOKEN));
         // The sub claim, read without checking the signature: a label for the account, not a proof.
         assertThat(linked.externalUserId()).contains("110169484474386276334");
+        assertThat(linked.ownerId()).contains(ALICE);
+        assertThat(identities.findByExternalUser(GoogleProvider.DEFAULT_PROVIDER_KEY, "110169484474386276334", ALICE))
+                .contains(linked);
         assertThat(identities.find("identity-google")).contains(linked);
+    }
+
+    @Test
+    void anExchangeWithoutOpenidHasNoIdTokenSoTheLinkFailsAsAccountUnknownAndTheNewGrantIsRevoked()
+            throws Exception {
+        String noIdToken = "{\n  \"access_token\": \"" + NEW_ACCESS_TOKEN + "\",\n  \"expires_in\": 3599,\n"
+                + "  \"refresh_token\": \"" + REFRESH_TOKEN + "\",\n"
+                + "  \"scope\": \"https://www.googleapis.com/auth/drive.file\",\n  \"token_type\": \"Bearer\"\n}";
+        google = new GoogleTokenEndpoint(json(200, noIdToken));
+        server.setDispatcher(google);
+        AuthorizationFlow flow = flow();
+        AuthorizationRedirect redirect = flow.start(REDIRECT_URI, ALICE,
+                List.of("https://www.googleapis.com/auth/drive.file"));
+
+        AuthorizationException refused = catchThrowableOfType(AuthorizationException.class,
+                () -> flow.complete(google.approve(redirect), ALICE));
+
+        assertThat(refused.reason()).isEqualTo(Reason.ACCOUNT_UNKNOWN);
+        assertThat(refused).hasMessageContaining("no id_token").hasMessageContaining("'openid'")
+                .hasMessageContaining("the new grant was revoked")
+                .hasMessageNotContaining(NEW_ACCESS_TOKEN).hasMessageNotContaining(REFRESH_TOKEN);
+        assertThat(refused.grantRevocation()).isEqualTo(GrantRevocation.REVOKED);
+        assertThat(google.revokedTokens()).containsExactly(REFRESH_TOKEN);
+        assertThat(identities.listByOwner(ALICE)).isEmpty();
     }
 
     @Test

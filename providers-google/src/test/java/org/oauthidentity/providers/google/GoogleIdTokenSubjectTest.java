@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.oauthidentity.Identity;
+import org.oauthidentity.authorize.IdTokens;
 
 /**
  * The external user id taken from an id_token's {@code sub}: only when the identity has none, only from a
@@ -35,8 +36,8 @@ class GoogleIdTokenSubjectTest {
 
     @Test
     void theSubOfAWellFormedIdTokenIsRead() {
-        assertThat(IdTokens.subject(ID_TOKEN)).contains("110169484474386276334");
-        assertThat(IdTokens.subject(jwt("{\"sub\":\"42\",\"email\":\"a@example.com\"}"))).contains("42");
+        assertThat(IdTokens.claim(ID_TOKEN, "sub")).contains("110169484474386276334");
+        assertThat(IdTokens.claim(jwt("{\"sub\":\"42\",\"email\":\"a@example.com\"}"), "sub")).contains("42");
     }
 
     @ParameterizedTest
@@ -45,20 +46,20 @@ class GoogleIdTokenSubjectTest {
             "eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.sig", // "not json"
     })
     void aMalformedIdTokenYieldsNoSubject(String idToken) {
-        assertThat(IdTokens.subject(idToken)).isEmpty();
+        assertThat(IdTokens.claim(idToken, "sub")).isEmpty();
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"{}", "[]", "{\"sub\":42}", "{\"sub\":\"\"}", "{\"sub\":null}", "{\"sub\":\"a b\"}",
             "{\"sub\":{\"id\":\"1\"}}"})
     void anIdTokenWithoutATextualPrintableSubYieldsNoSubject(String claims) {
-        assertThat(IdTokens.subject(jwt(claims))).isEmpty();
+        assertThat(IdTokens.claim(jwt(claims), "sub")).isEmpty();
     }
 
     @Test
     void anOverlongSubIsNotALabel() {
-        assertThat(IdTokens.subject(jwt("{\"sub\":\"" + "1".repeat(256) + "\"}"))).isEmpty();
-        assertThat(IdTokens.subject(jwt("{\"sub\":\"" + "1".repeat(255) + "\"}"))).isPresent();
+        assertThat(IdTokens.claim(jwt("{\"sub\":\"" + "1".repeat(256) + "\"}"), "sub")).isEmpty();
+        assertThat(IdTokens.claim(jwt("{\"sub\":\"" + "1".repeat(255) + "\"}"), "sub")).isPresent();
     }
 
     @Test

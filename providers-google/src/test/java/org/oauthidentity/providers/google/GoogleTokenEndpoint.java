@@ -18,7 +18,8 @@ import org.oauthidentity.authorize.AuthorizationRedirect;
  * oauth2.googleapis.com/token on a loopback server, for code exchanges. {@link #approve} plays the user
  * consenting at the authorize URL: Google issues {@link #CODE}, bound to the PKCE challenge, and the browser
  * comes back with it and the state. The code is redeemed once, only with the matching verifier; anything else
- * gets Google's {@code invalid_grant}. Every request is recorded.
+ * gets Google's {@code invalid_grant}. Every token request is recorded; {@code /revoke} is granted and its
+ * token kept ({@link #revokedTokens}).
  */
 final class GoogleTokenEndpoint extends Dispatcher {
     /** Google's codes look like this: "4/0A" and about seventy URL-safe characters. */
@@ -26,6 +27,7 @@ final class GoogleTokenEndpoint extends Dispatcher {
 
     private final MockResponse tokens;
     private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+    private final List<String> revokedTokens = new CopyOnWriteArrayList<>();
     private final AtomicBoolean redeemed = new AtomicBoolean();
     private volatile String challenge;
     private volatile Runnable whileAnswering = () -> { };
@@ -50,12 +52,22 @@ final class GoogleTokenEndpoint extends Dispatcher {
         whileAnswering = action;
     }
 
+    /** The token requests, in order. */
     List<RecordedRequest> requests() {
         return requests;
     }
 
+    /** The {@code token} of each revocation, in order. */
+    List<String> revokedTokens() {
+        return revokedTokens;
+    }
+
     @Override
     public MockResponse dispatch(RecordedRequest request) {
+        if (request.getUrl().encodedPath().equals("/revoke")) {
+            revokedTokens.add(GoogleFixtures.form(request).get("token"));
+            return new MockResponse.Builder().code(200).build();
+        }
         requests.add(request);
         whileAnswering.run();
         Map<String, String> form = GoogleFixtures.form(request);

@@ -33,6 +33,9 @@ public final class AzureDevOps {
     public static final String LEGACY_TOKEN_URL = "https://app.vssps.visualstudio.com/oauth2/token";
     /** The legacy Azure DevOps OAuth authorization endpoint. */
     public static final String LEGACY_AUTHORIZATION_URL = "https://app.vssps.visualstudio.com/oauth2/authorize";
+    /** Who the new access token belongs to, at legacy Azure DevOps: its {@code id} names a linked account. */
+    public static final String LEGACY_PROFILE_URL =
+            "https://app.vssps.visualstudio.com/_apis/profile/profiles/me?api-version=7.1";
     /** The Entra ID authority host of the public cloud. */
     public static final String ENTRA_AUTHORITY_HOST = "https://login.microsoftonline.com";
     /** The application id of the Azure DevOps resource in Entra ID. */
@@ -80,6 +83,7 @@ public final class AzureDevOps {
         private String redirectUri;
         private String appId;
         private String scope;
+        private String profileUrl = LEGACY_PROFILE_URL;
 
         private LegacyBuilder() {
         }
@@ -102,6 +106,16 @@ public final class AzureDevOps {
          */
         public LegacyBuilder appId(String appId) {
             this.appId = appId;
+            return this;
+        }
+
+        /**
+         * Where a linked account is named: {@code GET} with the new access token, the answer's {@code id} is the
+         * identity's external user id. Default {@link AzureDevOps#LEGACY_PROFILE_URL}; https unless loopback
+         * (tests).
+         */
+        public LegacyBuilder profileUrl(String profileUrl) {
+            this.profileUrl = profileUrl;
             return this;
         }
 
@@ -173,7 +187,7 @@ public final class AzureDevOps {
                     .clientId(appId)
                     .clientSecret(clientSecret)
                     .scopes(splitScope(scope))
-                    .build(), redirectUri);
+                    .build(), redirectUri, Endpoints.requireSecure(profileUrl, "profile URL"));
         }
     }
 

@@ -11,11 +11,13 @@ import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
+import org.oauthidentity.authorize.AccountLookup;
 import org.oauthidentity.authorize.AuthorizationRequest;
 import org.oauthidentity.authorize.CodeExchange;
 import org.oauthidentity.oauth2.ErrorResponse;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
+import org.oauthidentity.oauth2.TokenResponse;
 
 /**
  * Azure DevOps through Microsoft Entra ID (v2.0 endpoint): a standard refresh with the client credentials in
@@ -24,11 +26,14 @@ import org.oauthidentity.oauth2.OAuth2Settings;
  *
  * <p>Linking an account is the standard code flow with PKCE (S256), {@code response_mode=query}, and the scope
  * repeated at the exchange; {@value #OFFLINE_ACCESS} is added to any scope that lacks it, since without it
- * Entra issues no refresh token and the identity could never be refreshed.
+ * Entra issues no refresh token and the identity could never be refreshed, and so is {@value #OPENID}, for the
+ * {@code id_token} that names the account: its {@code oid} claim (the user's object id in the tenant), else its
+ * {@code sub}.
  */
 final class EntraAzureDevOpsProvider extends OAuth2Provider {
     private static final Pattern AADSTS = Pattern.compile("AADSTS\\d{4,9}");
     static final String OFFLINE_ACCESS = "offline_access";
+    static final String OPENID = "openid";
 
     private final String scope;
 
@@ -61,13 +66,35 @@ final class EntraAzureDevOpsProvider extends OAuth2Provider {
         return form;
     }
 
-    /** The requested scopes (this provider's when none), space-separated, with {@value #OFFLINE_ACCESS}. */
+    /**
+     * The requested scopes (this provider's when none), space-separated, with {@value #OFFLINE_ACCESS} and
+     * {@value #OPENID}.
+     */
     private String withOfflineAccess(List<String> requested) {
         List<String> scopes = new ArrayList<>(requested.isEmpty() ? settings.scopes() : requested);
         if (!scopes.contains(OFFLINE_ACCESS)) {
             scopes.add(OFFLINE_ACCESS);
         }
+        if (!scopes.contains(OPENID)) {
+            scopes.add(OPENID);
+        }
         return String.join(" ", scopes);
+    }
+
+    /**
+     * A new identity's account is the {@code oid} claim of the {@code id_token} of the code exchange, else its
+     * {@code sub}. Its signature is NOT checked: it came straight from Entra's token endpoint over TLS, the one
+     * case where OpenID Connect Core §3.1.3.7 allows that (see {@link org.oauthidentity.authorize.IdTokens}).
+     *
+     * @throws org.oauthidentity.authorize.AccountLookupException no {@code id_token} naming the account: the link
+     *     fails and the flow revokes the new grant where it can
+     */
+    @Override
+    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) throws RefreshException {
+        Identity issued = super.newIdentity(exchange, response).toBuilder()
+                .refreshToken(response.refreshToken().orElse(null))
+                .build();
+        return AccountLookup.fromIdToken(response.field("id_token").orElse(null), issued, "oid", "sub");
     }
 
     /**

@@ -8,6 +8,8 @@ import org.oauthidentity.Identity;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshRejectedException;
+import okhttp3.HttpUrl;
+import org.oauthidentity.authorize.AccountLookup;
 import org.oauthidentity.authorize.AuthorizationRequest;
 import org.oauthidentity.authorize.CodeExchange;
 import org.oauthidentity.oauth2.ErrorResponse;
@@ -22,7 +24,8 @@ import org.oauthidentity.oauth2.TokenResponse;
  * <p>Linking an account: the authorize URL asks for {@code response_type=Assertion} with the App ID as
  * {@code client_id} and no PKCE (Azure DevOps knows none); the code is redeemed like a refresh token, as the
  * {@code assertion} of a {@code urn:ietf:params:oauth:grant-type:jwt-bearer} grant. An app registration has
- * exactly one callback URL, which every refresh repeats, so an authorization must use that one.
+ * exactly one callback URL, which every refresh repeats, so an authorization must use that one. The account of a
+ * new identity is its profile id ({@link #newIdentity}).
  */
 final class LegacyAzureDevOpsProvider extends OAuth2Provider {
     static final String JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -33,10 +36,12 @@ final class LegacyAzureDevOpsProvider extends OAuth2Provider {
     private static final Pattern SECRET_EXPIRED = Pattern.compile("(?i)\\bsecret\\b.*\\bexpired\\b");
 
     private final String redirectUri;
+    private final HttpUrl profileUrl;
 
-    LegacyAzureDevOpsProvider(OAuth2Settings settings, String redirectUri) {
+    LegacyAzureDevOpsProvider(OAuth2Settings settings, String redirectUri, HttpUrl profileUrl) {
         super(settings);
         this.redirectUri = redirectUri;
+        this.profileUrl = profileUrl;
     }
 
     @Override
@@ -85,6 +90,21 @@ final class LegacyAzureDevOpsProvider extends OAuth2Provider {
         form.put("assertion", exchange.code());
         form.put("redirect_uri", exchange.redirectUri());
         return form;
+    }
+
+    /**
+     * A new identity's account is the {@code id} of the user's profile ({@link AzureDevOps#LEGACY_PROFILE_URL},
+     * asked with the new access token).
+     *
+     * @throws org.oauthidentity.authorize.AccountLookupException the profile could not be read: the link fails and
+     *     the flow revokes the new grant where it can
+     */
+    @Override
+    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) throws RefreshException {
+        Identity issued = super.newIdentity(exchange, response).toBuilder()
+                .refreshToken(response.refreshToken().orElse(null))
+                .build();
+        return AccountLookup.fromUserApi(settings.httpClient(), profileUrl, "id", issued, settings.maxResponseBytes());
     }
 
     /** Azure DevOps labels its tokens {@code jwt-bearer}, but its REST API takes them as {@code Authorization: Bearer}. */

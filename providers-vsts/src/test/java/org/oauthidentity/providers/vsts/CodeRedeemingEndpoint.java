@@ -20,15 +20,25 @@ import org.oauthidentity.authorize.AuthorizationRedirect;
  * at the authorize URL (the vendor issues {@link #CODE} for that authorization and the browser comes back with
  * it and the state); the token endpoint then redeems that code once, only with the PKCE verifier of the
  * challenge the authorize URL carried (none when it carried none), and answers anything else with the vendor's
- * {@code invalid_grant}. Every request is recorded.
+ * {@code invalid_grant}. Every token request is recorded. Legacy Azure DevOps' profile
+ * ({@code GET} {@link #PROFILE_PATH}) answers profile {@link #PROFILE_ID} (or what {@link #answerProfile} set) to a
+ * request with a bearer token; its calls are recorded apart.
  */
 final class CodeRedeemingEndpoint extends Dispatcher {
     static final String CODE = "ado-code-6f1d2c9e8b7a4f3e9d2c1b0a9f8e7d6c";
+    /** Where legacy Azure DevOps says whose token it is (the path of {@code AzureDevOps.LEGACY_PROFILE_URL}). */
+    static final String PROFILE_PATH = "/_apis/profile/profiles/me";
+    /** The approving user's profile id, a GUID as Azure DevOps gives it. */
+    static final String PROFILE_ID = "9d3c5b7a-2e41-4f6a-b8c9-0d1e2f3a4b5c";
 
     private final String codeField;
     private final MockResponse tokens;
     private final MockResponse invalidGrant;
     private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+    private final List<RecordedRequest> profileCalls = new CopyOnWriteArrayList<>();
+    private volatile MockResponse profile = VendorFixtures.json(200, "{\"displayName\":\"Alice\",\"publicAlias\":\""
+            + PROFILE_ID + "\",\"emailAddress\":\"alice@example.com\",\"coreRevision\":412,"
+            + "\"timeStamp\":\"2025-04-07T09:14:58.7370000+00:00\",\"id\":\"" + PROFILE_ID + "\",\"revision\":412}");
     private final AtomicBoolean redeemed = new AtomicBoolean();
     private volatile String issuedFor;
     private volatile String challenge;
@@ -61,12 +71,28 @@ final class CodeRedeemingEndpoint extends Dispatcher {
         whileAnswering = action;
     }
 
+    /** From now on the profile answers this to a request with a bearer token. */
+    void answerProfile(MockResponse answer) {
+        profile = answer;
+    }
+
+    /** The token requests, in order. */
     List<RecordedRequest> requests() {
         return requests;
     }
 
+    List<RecordedRequest> profileCalls() {
+        return profileCalls;
+    }
+
     @Override
     public MockResponse dispatch(RecordedRequest request) {
+        if (request.getUrl().encodedPath().equals(PROFILE_PATH)) {
+            profileCalls.add(request);
+            String authorization = request.getHeaders().get("Authorization");
+            return authorization != null && authorization.startsWith("Bearer ") ? profile
+                    : VendorFixtures.json(401, "{\"message\":\"TF400813: The user is not authorized.\"}");
+        }
         requests.add(request);
         whileAnswering.run();
         // toMap refuses a field sent twice: the request then fails.

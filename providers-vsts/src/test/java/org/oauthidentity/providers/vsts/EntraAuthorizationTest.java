@@ -8,6 +8,9 @@ import static org.oauthidentity.providers.vsts.VendorFixtures.ENTRA_CLIENT_SECRE
 import static org.oauthidentity.providers.vsts.VendorFixtures.ENTRA_NEW_ACCESS_TOKEN;
 import static org.oauthidentity.providers.vsts.VendorFixtures.ENTRA_NEW_REFRESH_TOKEN;
 import static org.oauthidentity.providers.vsts.VendorFixtures.ENTRA_TENANT;
+import static org.oauthidentity.providers.vsts.VendorFixtures.ENTRA_LINKED_TOKEN;
+import static org.oauthidentity.providers.vsts.VendorFixtures.ENTRA_OBJECT_ID;
+import static org.oauthidentity.providers.vsts.VendorFixtures.ENTRA_SUBJECT;
 import static org.oauthidentity.providers.vsts.VendorFixtures.ENTRA_TOKEN;
 import static org.oauthidentity.providers.vsts.VendorFixtures.NOW;
 import static org.oauthidentity.providers.vsts.VendorFixtures.REDIRECT_URI;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.authorize.AuthorizationException;
+import org.oauthidentity.authorize.AuthorizationException.GrantRevocation;
 import org.oauthidentity.authorize.AuthorizationException.Reason;
 import org.oauthidentity.authorize.AuthorizationFlow;
 import org.oauthidentity.authorize.AuthorizationRedirect;
@@ -38,8 +42,9 @@ import org.oauthidentity.testing.ManualClock;
 
 /**
  * Linking an Azure DevOps account through Microsoft Entra ID: given an Entra app, when a user approves, then
- * the code is redeemed with its PKCE verifier, the scope and the client credentials in the form, and the store
- * holds a rotating identity; a refused code stores nothing.
+ * the code is redeemed with its PKCE verifier, the scope (with offline_access and openid) and the client
+ * credentials in the form, and the store holds a rotating identity named by the id_token's oid; a refused code,
+ * or an answer without an id_token, stores nothing.
  */
 class EntraAuthorizationTest {
     static final String ALICE = "session-alice";
@@ -47,9 +52,7 @@ class EntraAuthorizationTest {
 
     private final ManualClock clock = ManualClock.at(NOW);
     private final InMemoryIdentityStore identities = new InMemoryIdentityStore();
-    private final CodeRedeemingEndpoint entra = new CodeRedeemingEndpoint("code", json(200, ENTRA_TOKEN),
-            json(400, entraError("invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please"
-                    + " retry with a new valid code or use an existing refresh token.")));
+    private final CodeRedeemingEndpoint entra = entra(ENTRA_LINKED_TOKEN);
     private MockWebServer server;
     private AuthorizationFlow flow;
 
@@ -76,6 +79,13 @@ class EntraAuthorizationTest {
         server.close();
     }
 
+    /** Entra redeeming the code once with this answer, then refusing it as already redeemed. */
+    private static CodeRedeemingEndpoint entra(String tokens) {
+        return new CodeRedeemingEndpoint("code", json(200, tokens), json(400, entraError("invalid_grant", 54005,
+                "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an"
+                        + " existing refresh token.")));
+    }
+
     @Test
     void theAuthorizeUrlIsTheTenantsV2EndpointWithQueryResponseModeTheDevOpsScopeAndPkce() throws Exception {
         AuthorizationRedirect redirect = flow.start(REDIRECT_URI, ALICE, List.of());
@@ -88,22 +98,22 @@ class EntraAuthorizationTest {
                 .containsEntry("response_type", "code")
                 .containsEntry("redirect_uri", REDIRECT_URI)
                 .containsEntry("response_mode", "query")
-                .containsEntry("scope", "499b84ac-1321-427f-aa17-267ca6975798/.default offline_access")
+                .containsEntry("scope", "499b84ac-1321-427f-aa17-267ca6975798/.default offline_access openid")
                 .containsEntry("state", redirect.state())
                 .containsEntry("code_challenge_method", "S256");
         assertThat(query.get("code_challenge")).matches("[A-Za-z0-9_-]{43}");
     }
 
     @Test
-    void offlineAccessIsAddedToScopesThatLackItOrElseEntraIssuesNoRefreshToken() throws Exception {
+    void offlineAccessAndOpenidAreAddedToScopesThatLackThemOrElseEntraIssuesNoRefreshTokenNorIdToken() throws Exception {
         AuthorizationRedirect redirect = flow.start(REDIRECT_URI, ALICE,
                 List.of("499b84ac-1321-427f-aa17-267ca6975798/vso.code"));
 
         assertThat(redirect.url().queryParameter("scope"))
-                .isEqualTo("499b84ac-1321-427f-aa17-267ca6975798/vso.code offline_access");
+                .isEqualTo("499b84ac-1321-427f-aa17-267ca6975798/vso.code offline_access openid");
         flow.complete(entra.approve(redirect), ALICE);
         assertThat(formFields(entra.requests().get(0)))
-                .contains(field("scope", "499b84ac-1321-427f-aa17-267ca6975798/vso.code offline_access"));
+                .contains(field("scope", "499b84ac-1321-427f-aa17-267ca6975798/vso.code offline_access openid"));
     }
 
     @Test
@@ -145,9 +155,50 @@ class EntraAuthorizationTest {
                 field("code", CODE),
                 field("redirect_uri", REDIRECT_URI),
                 field("code_verifier", verifier),
-                field("scope", "499b84ac-1321-427f-aa17-267ca6975798/.default offline_access"),
+                field("scope", "499b84ac-1321-427f-aa17-267ca6975798/.default offline_access openid"),
                 field("client_id", ENTRA_CLIENT_ID),
                 field("client_secret", ENTRA_CLIENT_SECRET));
+    }
+
+    @Test
+    void theLinkedAccountIsTheObjectIdOfTheIdTokenOfTheExchange() throws Exception {
+        AuthorizationRedirect redirect = flow.start(REDIRECT_URI, ALICE, List.of());
+
+        Identity linked = flow.complete(entra.approve(redirect), ALICE);
+
+        assertThat(linked.externalUserId()).as("oid, not the per-application sub").contains(ENTRA_OBJECT_ID);
+        assertThat(linked.ownerId()).contains(ALICE);
+        assertThat(identities.findByExternalUser(AzureDevOps.ENTRA_KEY, ENTRA_OBJECT_ID, ALICE)).contains(linked);
+    }
+
+    @Test
+    void anIdTokenWithoutAnOidIsNamedByItsSub() throws Exception {
+        CodeRedeemingEndpoint subOnly = entra(ENTRA_TOKEN.substring(0, ENTRA_TOKEN.length() - 1) + ",\"id_token\":\""
+                + VendorFixtures.idToken("{\"sub\":\"" + ENTRA_SUBJECT + "\",\"ver\":\"2.0\"}") + "\"}");
+        server.setDispatcher(subOnly);
+
+        Identity linked = flow.complete(subOnly.approve(flow.start(REDIRECT_URI, ALICE, List.of())), ALICE);
+
+        assertThat(linked.externalUserId()).contains(ENTRA_SUBJECT);
+    }
+
+    @Test
+    void anExchangeAnsweredWithoutAnIdTokenFailsAsAccountUnknownSayingSoAndStoresNothing() throws Exception {
+        CodeRedeemingEndpoint noIdToken = entra(ENTRA_TOKEN);
+        server.setDispatcher(noIdToken);
+        AuthorizationRedirect redirect = flow.start(REDIRECT_URI, ALICE, List.of());
+
+        AuthorizationException refused = catchThrowableOfType(AuthorizationException.class,
+                () -> flow.complete(noIdToken.approve(redirect), ALICE));
+
+        assertThat(refused.reason()).isEqualTo(Reason.ACCOUNT_UNKNOWN);
+        assertThat(refused).hasMessageContaining("no id_token").hasMessageContaining("'openid'")
+                .hasMessageNotContaining(ENTRA_NEW_ACCESS_TOKEN).hasMessageNotContaining(ENTRA_NEW_REFRESH_TOKEN);
+        // Entra has no endpoint to revoke one grant: the error says that it stays active.
+        assertThat(refused.grantRevocation()).isEqualTo(GrantRevocation.NOT_REVOCABLE);
+        assertThat(refused).hasMessageContaining("cannot revoke grants");
+        assertThat(identities.listByOwner(ALICE)).isEmpty();
+        assertThat(identities.claimUnverified(Instant.MAX, clock.instant(), 10)).isEmpty();
     }
 
     @Test

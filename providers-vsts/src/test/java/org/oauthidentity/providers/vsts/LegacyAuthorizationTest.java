@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.authorize.AuthorizationException;
+import org.oauthidentity.authorize.AuthorizationException.GrantRevocation;
 import org.oauthidentity.authorize.AuthorizationException.Reason;
 import org.oauthidentity.authorize.AuthorizationFlow;
 import org.oauthidentity.authorize.AuthorizationRedirect;
@@ -40,7 +41,8 @@ import org.oauthidentity.testing.ManualClock;
 /**
  * Linking an Azure DevOps account through the legacy OAuth endpoint: given an app with its App ID, Client
  * Secret and callback URL, when a user approves, then the code is redeemed as a jwt-bearer assertion and the
- * store holds a rotating identity; a refused code stores nothing.
+ * store holds a rotating identity named by the user's profile id; a refused code, or a profile that cannot be
+ * read, stores nothing.
  */
 class LegacyAuthorizationTest {
     static final String APP_ID = "8B4A3D2E-5F60-4A1B-9C8D-7E6F5A4B3C2D";
@@ -76,6 +78,7 @@ class LegacyAuthorizationTest {
                 .redirectUri(REDIRECT_URI)
                 .scope("vso.code vso.project")
                 .tokenUrl(server.url("/oauth2/token").toString())
+                .profileUrl(server.url(CodeRedeemingEndpoint.PROFILE_PATH + "?api-version=7.1").toString())
                 .clock(clock);
     }
 
@@ -151,6 +154,39 @@ class LegacyAuthorizationTest {
                 field("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
                 field("assertion", CODE),
                 field("redirect_uri", REDIRECT_URI));
+    }
+
+    @Test
+    void theLinkedAccountIsTheProfileIdAskedWithTheNewAccessToken() throws Exception {
+        AuthorizationFlow flow = flow(legacy().build());
+
+        Identity linked = flow.complete(azureDevOps.approve(flow.start(REDIRECT_URI, ALICE, List.of())), ALICE);
+
+        assertThat(linked.externalUserId()).contains(CodeRedeemingEndpoint.PROFILE_ID);
+        assertThat(linked.ownerId()).contains(ALICE);
+        assertThat(azureDevOps.profileCalls()).hasSize(1);
+        RecordedRequest who = azureDevOps.profileCalls().get(0);
+        assertThat(who.getMethod()).isEqualTo("GET");
+        assertThat(who.getUrl().queryParameter("api-version")).isEqualTo("7.1");
+        assertThat(who.getHeaders().get("Authorization")).isEqualTo("Bearer " + NEW_ACCESS_TOKEN);
+        assertThat(identities.findByExternalUser(AzureDevOps.LEGACY_KEY, CodeRedeemingEndpoint.PROFILE_ID, ALICE))
+                .contains(linked);
+    }
+
+    @Test
+    void aProfileThatCannotBeReadFailsTheLinkAsAccountUnknownAndSaysTheGrantStaysActive() throws Exception {
+        azureDevOps.answerProfile(json(503, "{\"message\":\"Service Unavailable\"}"));
+        AuthorizationFlow flow = flow(legacy().build());
+        AuthorizationRedirect redirect = flow.start(REDIRECT_URI, ALICE, List.of());
+
+        AuthorizationException refused = catchThrowableOfType(AuthorizationException.class,
+                () -> flow.complete(azureDevOps.approve(redirect), ALICE));
+
+        assertThat(refused.reason()).isEqualTo(Reason.ACCOUNT_UNKNOWN);
+        assertThat(refused).hasMessageContaining("HTTP 503").hasMessageContaining("cannot revoke grants")
+                .hasMessageNotContaining(NEW_ACCESS_TOKEN).hasMessageNotContaining(NEW_REFRESH_TOKEN);
+        assertThat(refused.grantRevocation()).isEqualTo(GrantRevocation.NOT_REVOCABLE);
+        assertThat(storedIdentities()).isEmpty();
     }
 
     @Test

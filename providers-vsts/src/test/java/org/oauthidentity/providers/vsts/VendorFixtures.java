@@ -53,6 +53,20 @@ final class VendorFixtures {
             + "\"access_token\":\"" + ENTRA_NEW_ACCESS_TOKEN + "\","
             + "\"refresh_token\":\"" + ENTRA_NEW_REFRESH_TOKEN + "\"}";
 
+    /** The user's object id in the tenant: the {@code oid} of Entra's ID tokens, and the linked account. */
+    static final String ENTRA_OBJECT_ID = "5d2a7f1c-8b3e-4c6d-9e0f-1a2b3c4d5e6f";
+    /** The per-application subject Entra puts in {@code sub}: not the object id. */
+    static final String ENTRA_SUBJECT = "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ";
+    /** An Entra ID token for openid (signature abbreviated: the client does not check it). */
+    static final String ENTRA_ID_TOKEN = idToken("{\"aud\":\"" + ENTRA_CLIENT_ID + "\","
+            + "\"iss\":\"https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0\","
+            + "\"iat\":1744017300,\"nbf\":1744017300,\"exp\":1744021200,"
+            + "\"oid\":\"" + ENTRA_OBJECT_ID + "\",\"sub\":\"" + ENTRA_SUBJECT + "\","
+            + "\"tid\":\"72f988bf-86f1-41af-91ab-2d7cd011db47\",\"ver\":\"2.0\"}");
+    /** Entra's answer to a code exchange that asked for openid: {@link #ENTRA_TOKEN} with an id_token. */
+    static final String ENTRA_LINKED_TOKEN = ENTRA_TOKEN.substring(0, ENTRA_TOKEN.length() - 1)
+            + ",\"id_token\":\"" + ENTRA_ID_TOKEN + "\"}";
+
     private VendorFixtures() {
     }
 
@@ -91,6 +105,14 @@ final class VendorFixtures {
                 + "\"timestamp\":\"2025-04-07 09:15:02Z\",\"trace_id\":\"2f0c8f4e-5c1a-4b7e-9a64-3e2b8d6f1200\","
                 + "\"correlation_id\":\"7b2d0e6a-1f4c-4a8b-b1e0-5d9c3a7e2f11\","
                 + "\"error_uri\":\"https://login.microsoftonline.com/error?code=" + code + "\"}";
+    }
+
+    /** A compact JWS with these claims, its header and signature as Entra's look, neither checked. */
+    static String idToken(String claimsJson) {
+        java.util.Base64.Encoder base64url = java.util.Base64.getUrlEncoder().withoutPadding();
+        return base64url.encodeToString("{\"typ\":\"JWT\",\"alg\":\"RS256\",\"kid\":\"CNv0OI3RwqlHFEVnaoMAshCH2XE\"}"
+                .getBytes(StandardCharsets.UTF_8)) + "." + base64url.encodeToString(claimsJson.getBytes(
+                StandardCharsets.UTF_8)) + ".c2lnbmF0dXJl";
     }
 
     static MockResponse json(int code, String body) {

@@ -57,6 +57,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Tokens are stored as they are unless a {@link TokenCipher} is set. Timestamps are stored to the
  * microsecond. The store never creates tables unless asked ({@link Builder#createSchemaIfMissing()}).
+ *
+ * <p><b>Accounts.</b> A unique index on {@code (provider_key, external_user_id, owner_id)} keeps one identity
+ * per vendor account and owner, across processes: a {@link #create} or {@link #save} that would add a second one
+ * fails with an {@link IdentityStoreException} naming the identity that holds the account. Rows without an owner
+ * or an external user id (all rows stored before {@code owner_id} existed) never collide.
  */
 public final class JdbcIdentityStore implements IdentityStore {
     /** How long a refresh lease lasts when its holder neither saves nor releases it. */
@@ -64,13 +69,14 @@ public final class JdbcIdentityStore implements IdentityStore {
 
     static final String TABLE = "oauth_identity";
     /** The scripts of {@code oauth_identity}, in order (version 2 is another table's). */
-    static final List<String> SCHEMA_SCRIPTS = List.of("V1__oauth_identity.sql", "V3__incarnation.sql");
+    static final List<String> SCHEMA_SCRIPTS = List.of("V1__oauth_identity.sql", "V3__incarnation.sql",
+            "V4__owner.sql");
     /** The column the newest script adds: where it is, the table is up to date. */
-    static final String NEWEST_COLUMN = "incarnation";
+    static final String NEWEST_COLUMN = "owner_id";
 
     private static final Logger log = LoggerFactory.getLogger(JdbcIdentityStore.class);
     private static final String WRITTEN = "version, incarnation, last_verified_at, status, lease_owner";
-    private static final String SET_CREDENTIALS = "provider_key = ?, external_user_id = ?, access_token = ?,"
+    private static final String SET_CREDENTIALS = "provider_key = ?, external_user_id = ?, owner_id = ?, access_token = ?,"
             + " refresh_token = ?, token_type = ?, expires_at = ?, scopes = ?, extras = ?,"
             + " version = version + 1, updated_at = ?";
     private static final String UNIQUE_VIOLATION = "23505";
@@ -83,6 +89,7 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final Rows rows;
     private final boolean encrypted;
     private final RefreshLeases leases;
+    private final Accounts accounts;
 
     private final String findSql;
     private final String incarnationSql;
@@ -103,12 +110,13 @@ public final class JdbcIdentityStore implements IdentityStore {
         this.encrypted = b.cipher != null;
         this.leases = new RefreshLeases(transactions, rows, dialect, b.clock, b.leaseTtl, b.pause, this::exists,
                 this::saveAndRelease);
+        this.accounts = new Accounts(transactions, rows);
 
         findSql = "SELECT " + Rows.COLUMNS + " FROM " + TABLE + " WHERE id = ?";
         incarnationSql = "SELECT incarnation FROM " + TABLE + " WHERE id = ?";
-        insertSql = dialect.returning("INSERT INTO " + TABLE + " (id, provider_key, external_user_id, access_token,"
-                + " refresh_token, token_type, expires_at, scopes, extras, last_verified_at, status, version,"
-                + " incarnation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)", WRITTEN);
+        insertSql = dialect.returning("INSERT INTO " + TABLE + " (id, provider_key, external_user_id, owner_id,"
+                + " access_token, refresh_token, token_type, expires_at, scopes, extras, last_verified_at, status,"
+                + " version, incarnation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)", WRITTEN);
         saveSql = dialect.returning("UPDATE " + TABLE + " SET " + SET_CREDENTIALS
                 + " WHERE id = ? AND incarnation = ? AND version = ?", WRITTEN);
         // Saves whenever incarnation and version still match, and clears the lease only if it is still this holder's:
@@ -196,9 +204,14 @@ public final class JdbcIdentityStore implements IdentityStore {
                 }
             });
         } catch (DuplicateKey e) {
-            // The primary key, or a unique index the user added: only the first is "exists already".
+            // The primary key, the account index, or a unique index the user added.
             if (exists(id)) {
                 throw new IdentityStoreException("identity " + id + " exists already");
+            }
+            Optional<Identity> sameAccount = accounts.sameAccount(identity);
+            if (sameAccount.isPresent()) {
+                throw new IdentityStoreException("identity " + id + " not created: its account is linked for the same"
+                        + " owner as identity " + sameAccount.get().id());
             }
             throw Transactions.failure("could not create identity " + id, e.violation, stored.secrets);
         }
@@ -209,6 +222,18 @@ public final class JdbcIdentityStore implements IdentityStore {
         Rows.Credentials stored = rows.credentials(identity);
         return transactions.run("could not save identity " + identity.id(), stored.secrets,
                 c -> update(c, identity, stored, null));
+    }
+
+    /** {@inheritDoc} One indexed query. */
+    @Override
+    public Optional<Identity> findByExternalUser(String providerKey, String externalUserId, String ownerId) {
+        return accounts.find(providerKey, externalUserId, ownerId);
+    }
+
+    /** {@inheritDoc} One indexed query. */
+    @Override
+    public List<Identity> listByOwner(String ownerId) {
+        return accounts.listByOwner(ownerId);
     }
 
     @Override
@@ -350,7 +375,8 @@ public final class JdbcIdentityStore implements IdentityStore {
     }
 
     /**
-     * Binds the columns {@link #save} writes, provider_key through extras, from index {@code first}.
+     * Binds the columns {@link #save} writes, provider_key through extras (owner_id included), from index
+     * {@code first}.
      *
      * @return the next free index
      */
@@ -359,6 +385,7 @@ public final class JdbcIdentityStore implements IdentityStore {
         int i = first;
         ps.setString(i++, identity.providerKey());
         Rows.setText(ps, i++, identity.externalUserId().orElse(null));
+        Rows.setText(ps, i++, identity.ownerId().orElse(null));
         ps.setString(i++, stored.accessToken);
         Rows.setText(ps, i++, stored.refreshToken);
         ps.setString(i++, identity.tokenType());
@@ -465,7 +492,7 @@ public final class JdbcIdentityStore implements IdentityStore {
         /**
          * Creates or upgrades the table at {@link #build()}: unless it exists with its newest column, applies the
          * dialect's scripts of {@code oauth_identity} in order ({@code V1__oauth_identity.sql},
-         * {@code V3__incarnation.sql}), each of which only adds what is missing. Instances starting together are
+         * {@code V3__incarnation.sql}, {@code V4__owner.sql}), each of which only adds what is missing. Instances starting together are
          * fine. Leave it off when a migration tool owns the schema.
          */
         public Builder createSchemaIfMissing() {

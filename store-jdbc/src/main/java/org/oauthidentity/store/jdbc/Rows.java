@@ -24,8 +24,9 @@ import org.oauthidentity.VerificationStatus;
  * read back equals the one returned by the write. Thread-safe.
  */
 final class Rows {
-    static final String COLUMNS = "id, provider_key, external_user_id, access_token, refresh_token, token_type,"
-            + " expires_at, scopes, extras, last_verified_at, status, version, incarnation, lease_owner, lease_expires_at";
+    static final String COLUMNS = "id, provider_key, external_user_id, owner_id, access_token, refresh_token,"
+            + " token_type, expires_at, scopes, extras, last_verified_at, status, version, incarnation, lease_owner,"
+            + " lease_expires_at";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<String>> SCOPES = new TypeReference<>() { };
@@ -95,6 +96,7 @@ final class Rows {
                 .id(id)
                 .providerKey(rs.getString("provider_key"))
                 .externalUserId(rs.getString("external_user_id"))
+                .ownerId(rs.getString("owner_id"))
                 .accessToken(decrypt(rs.getString("access_token"), "access_token", id))
                 .refreshToken(refreshToken == null ? null : decrypt(refreshToken, "refresh_token", id))
                 .tokenType(rs.getString("token_type"))

@@ -25,7 +25,7 @@ class ReadmePendingExampleTest {
             OAuth2Provider provider = OAuth2Provider.create(vendor.oauth2Settings()
                     .authorizationUrl(vendor.authorizeUrl()).build());
             String redirectUri = vendor.redirectUri();
-            String sessionId = "session-" + StoreTestSupport.random(20);
+            String userId = "user-" + StoreTestSupport.random(20);
             vendor.signIn("alice");
 
             // ---- as in README.md
@@ -36,11 +36,11 @@ class ReadmePendingExampleTest {
                             .tokenCipher(cipher)                                   // optional: the PKCE verifier at rest
                             .build())
                     .build();
-            AuthorizationRedirect redirect = flow.start(redirectUri, sessionId, List.of("api"));  // on any instance
+            AuthorizationRedirect redirect = flow.start(redirectUri, userId, List.of("api"));     // on any instance; your user's id
             // ----
             HttpUrl callbackUrl = AuthorizationFlowOverJdbcTest.visit(redirect.url());
             // ---- as in README.md
-            Identity linked = flow.complete(callbackUrl, sessionId);                              // on any instance
+            Identity linked = flow.complete(callbackUrl, userId);                                 // on any instance
             // ----
 
             assertThat(store.find(linked.id())).contains(linked);
