@@ -83,6 +83,7 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final Rows rows;
     private final boolean encrypted;
     private final RefreshLeases leases;
+    private final ReencryptionPass reencryption;
 
     private final String findSql;
     private final String incarnationSql;
@@ -103,6 +104,7 @@ public final class JdbcIdentityStore implements IdentityStore {
         this.encrypted = b.cipher != null;
         this.leases = new RefreshLeases(transactions, rows, dialect, b.clock, b.leaseTtl, b.pause, this::exists,
                 this::saveAndRelease);
+        this.reencryption = b.cipher == null ? null : new ReencryptionPass(transactions, rows, b.cipher, TABLE);
 
         findSql = "SELECT " + Rows.COLUMNS + " FROM " + TABLE + " WHERE id = ?";
         incarnationSql = "SELECT incarnation FROM " + TABLE + " WHERE id = ?";
@@ -288,6 +290,22 @@ public final class JdbcIdentityStore implements IdentityStore {
     @Override
     public RefreshLease acquireRefreshLease(String id, Duration maxWait) {
         return leases.acquire(id, maxWait);
+    }
+
+    /**
+     * Rewrites every row whose credentials the cipher says {@linkplain TokenCipher#needsReencryption need it}
+     * under its current key, 100 rows per page read, one compare-and-set {@code UPDATE} per such row; safe
+     * alongside live traffic: it moves no version, and a concurrent save wins over it. Run it after a key
+     * rotation (see {@link AesGcmTokenCipher}), then remove the old key once it reports done.
+     *
+     * @throws IllegalStateException no {@link TokenCipher} is set
+     * @throws IdentityStoreException the database failed; rows rewritten so far stay rewritten
+     */
+    public Reencryption reencrypt() {
+        if (reencryption == null) {
+            throw new IllegalStateException("no TokenCipher is set: there is nothing to re-encrypt with");
+        }
+        return reencryption.run(100);
     }
 
     @Override
