@@ -125,11 +125,16 @@ public final class AesGcmTokenCipher implements TokenCipher {
             throw new TokenCipherException(Reason.UNKNOWN_KEY_ID, "the value was sealed with key id '" + keyId
                     + "', which is not in this cipher's ring " + keys.keySet());
         }
+        String text = ciphertext.substring(VERSION.length() + keyId.length() + 2);
         byte[] payload;
         try {
-            payload = Base64.getDecoder().decode(ciphertext.substring(VERSION.length() + keyId.length() + 2));
+            payload = Base64.getDecoder().decode(text);
         } catch (IllegalArgumentException e) {
             throw new TokenCipherException(Reason.MALFORMED, "the value is not valid Base64 after its key id");
+        }
+        // Only the canonical encoding is accepted, so that no character of a stored value can change unnoticed.
+        if (!Base64.getEncoder().encodeToString(payload).equals(text)) {
+            throw new TokenCipherException(Reason.MALFORMED, "the value is not canonical Base64 after its key id");
         }
         if (payload.length < NONCE_BYTES + TAG_BYTES) {
             throw new TokenCipherException(Reason.MALFORMED, "the value is too short to hold a nonce and a tag");
