@@ -81,7 +81,6 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final Clock clock;
     private final Duration leaseTtl;
     private final Rows rows;
-    private final boolean encrypted;
     private final RefreshLeases leases;
     private final ReencryptionPass reencryption;
 
@@ -101,7 +100,6 @@ public final class JdbcIdentityStore implements IdentityStore {
         this.clock = b.clock;
         this.leaseTtl = b.leaseTtl;
         this.rows = new Rows(b.cipher);
-        this.encrypted = b.cipher != null;
         this.leases = new RefreshLeases(transactions, rows, dialect, b.clock, b.leaseTtl, b.pause, this::exists,
                 this::saveAndRelease);
         this.reencryption = b.cipher == null ? null : new ReencryptionPass(transactions, rows, b.cipher, TABLE);
@@ -293,10 +291,9 @@ public final class JdbcIdentityStore implements IdentityStore {
     }
 
     /**
-     * Rewrites every row whose credentials the cipher says {@linkplain TokenCipher#needsReencryption need it}
-     * under its current key, 100 rows per page read, one compare-and-set {@code UPDATE} per such row; safe
-     * alongside live traffic: it moves no version, and a concurrent save wins over it. Run it after a key
-     * rotation (see {@link AesGcmTokenCipher}), then remove the old key once it reports done.
+     * After a key rotation ({@link AesGcmTokenCipher}): rewrites under the current key every row the cipher says
+     * {@linkplain TokenCipher#needsReencryption needs it}, by one compare-and-set {@code UPDATE} per row that moves
+     * no version and loses to any concurrent save; safe alongside live traffic. Reads 100 rows a page.
      *
      * @throws IllegalStateException no {@link TokenCipher} is set
      * @throws IdentityStoreException the database failed; rows rewritten so far stay rewritten
@@ -311,7 +308,7 @@ public final class JdbcIdentityStore implements IdentityStore {
     @Override
     public String toString() {
         return "JdbcIdentityStore{dialect=" + dialect + ", table=" + TABLE + ", leaseTtl=" + leaseTtl
-                + ", tokensEncrypted=" + encrypted + '}';
+                + ", tokensEncrypted=" + (reencryption != null) + '}';
     }
 
     /** Identities with a lease holder or waiter in this process (for tests). */
