@@ -80,12 +80,12 @@ public final class AesGcmTokenCipher implements TokenCipher {
         this.random = random;
     }
 
-    /** A builder for a ring of one or more keys. */
+    /** @return a builder for a ring of one or more keys */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The id of the key new values are sealed with. */
+    /** @return the id of the key new values are sealed with */
     public String currentKeyId() {
         return currentKeyId;
     }
@@ -232,6 +232,7 @@ public final class AesGcmTokenCipher implements TokenCipher {
          * @param keyId 1 to 64 characters of {@code A-Z a-z 0-9 . _ -}; stored in clear with every value, so
          *     never derive it from the key; never reuse an id for different key bytes
          * @param key exactly 32 random bytes (AES-256)
+         * @return this builder
          * @throws TokenCipherException {@link Reason#WRONG_KEY_SIZE} when {@code key} is not 32 bytes
          * @throws IllegalArgumentException the id is malformed or already in the ring
          */
@@ -248,7 +249,12 @@ public final class AesGcmTokenCipher implements TokenCipher {
             return this;
         }
 
-        /** Which key new values are sealed with. Default: the first key added. */
+        /**
+         * Which key new values are sealed with. Default: the first key added.
+         *
+         * @param keyId the id of a key added to this builder
+         * @return this builder
+         */
         public Builder currentKey(String keyId) {
             this.current = Objects.requireNonNull(keyId, "keyId");
             return this;
@@ -261,6 +267,7 @@ public final class AesGcmTokenCipher implements TokenCipher {
         }
 
         /**
+         * @return the cipher, immutable
          * @throws IllegalStateException no key was added, or the current key id is not in the ring
          */
         public AesGcmTokenCipher build() {

@@ -295,6 +295,7 @@ public final class JdbcIdentityStore implements IdentityStore {
      * {@linkplain TokenCipher#needsReencryption needs it}, by one compare-and-set {@code UPDATE} per row that moves
      * no version and loses to any concurrent save; safe alongside live traffic. Reads 100 rows a page.
      *
+     * @return what the pass did; {@link Reencryption#done()} says whether the old keys may go
      * @throws IllegalStateException no {@link TokenCipher} is set
      * @throws IdentityStoreException the database failed; rows rewritten so far stay rewritten
      */

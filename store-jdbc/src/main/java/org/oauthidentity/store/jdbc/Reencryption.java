@@ -18,33 +18,33 @@ public final class Reencryption {
         this.contended = contended;
     }
 
-    /** Rows the pass looked at: every identity that existed when it reached its id. */
+    /** @return rows the pass looked at: every identity that existed when it reached its id */
     public long examined() {
         return examined;
     }
 
-    /** Rows the pass rewrote under the current key. Rows a concurrent save moved to it are not counted. */
+    /** @return rows the pass rewrote under the current key (rows a concurrent save moved there are not counted) */
     public long rewritten() {
         return rewritten;
     }
 
     /**
-     * Rows still under another key that the pass could not decrypt (a key already removed from the ring, a
-     * value altered or written by another cipher). Each is logged at WARN with its id and the reason.
+     * @return rows still under another key that the pass could not decrypt (a key already removed from the
+     *     ring, a value altered or written by another cipher); each is logged at WARN with its id and the reason
      */
     public long unreadable() {
         return unreadable;
     }
 
     /**
-     * Rows still under another key because they were saved again under another key on every attempt (an
-     * instance still configured with an old current key). Run the pass again once every instance is.
+     * @return rows still under another key because they were saved again under another key on every attempt
+     *     (an instance still configured with an old current key); run the pass again once every instance is
      */
     public long contended() {
         return contended;
     }
 
-    /** True when no row the pass saw is left under another key. */
+    /** @return true when no row the pass saw is left under another key */
     public boolean done() {
         return unreadable == 0 && contended == 0;
     }

@@ -24,16 +24,27 @@ package org.oauthidentity.store.jdbc;
  */
 public interface TokenCipher {
 
-    /** @return the ciphertext of {@code plaintext}, as text */
+    /**
+     * @param plaintext the credential
+     * @param context the column and the row, as {@code "access_token:user-42"}; not secret
+     * @return the ciphertext of {@code plaintext}, as text
+     */
     String encrypt(String plaintext, String context);
 
-    /** @return the plaintext that {@link #encrypt} was given with the same {@code context} */
+    /**
+     * @param ciphertext what {@link #encrypt} returned
+     * @param context the context {@link #encrypt} was given
+     * @return the plaintext that {@link #encrypt} was given with the same {@code context}
+     */
     String decrypt(String ciphertext, String context);
 
     /**
      * Whether a stored value was sealed otherwise than {@link #encrypt} seals now (another key, an older
      * format), so that {@link JdbcIdentityStore#reencrypt()} should rewrite it. Looks at the text only; never
      * decrypts. Default: false (a cipher without key ids has nothing to rotate).
+     *
+     * @param ciphertext a stored value
+     * @return true when the value should be sealed again with the current key
      */
     default boolean needsReencryption(String ciphertext) {
         return false;

@@ -26,6 +26,7 @@ public final class TokenCipherException extends RuntimeException {
         MALFORMED
     }
 
+    /** Why the key or value was refused. */
     private final Reason reason;
 
     TokenCipherException(Reason reason, String message) {
@@ -33,7 +34,7 @@ public final class TokenCipherException extends RuntimeException {
         this.reason = Objects.requireNonNull(reason, "reason");
     }
 
-    /** Why the key or value was refused. */
+    /** @return why the key or value was refused */
     public Reason reason() {
         return reason;
     }
