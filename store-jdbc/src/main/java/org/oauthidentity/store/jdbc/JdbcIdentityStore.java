@@ -87,9 +87,9 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final Clock clock;
     private final Duration leaseTtl;
     private final Rows rows;
-    private final boolean encrypted;
     private final RefreshLeases leases;
     private final Accounts accounts;
+    private final ReencryptionPass reencryption;
 
     private final String findSql;
     private final String incarnationSql;
@@ -107,10 +107,10 @@ public final class JdbcIdentityStore implements IdentityStore {
         this.clock = b.clock;
         this.leaseTtl = b.leaseTtl;
         this.rows = new Rows(b.cipher);
-        this.encrypted = b.cipher != null;
         this.leases = new RefreshLeases(transactions, rows, dialect, b.clock, b.leaseTtl, b.pause, this::exists,
                 this::saveAndRelease);
         this.accounts = new Accounts(transactions, rows);
+        this.reencryption = b.cipher == null ? null : new ReencryptionPass(transactions, rows, b.cipher, TABLE);
 
         findSql = "SELECT " + Rows.COLUMNS + " FROM " + TABLE + " WHERE id = ?";
         incarnationSql = "SELECT incarnation FROM " + TABLE + " WHERE id = ?";
@@ -315,10 +315,26 @@ public final class JdbcIdentityStore implements IdentityStore {
         return leases.acquire(id, maxWait);
     }
 
+    /**
+     * After a key rotation ({@link AesGcmTokenCipher}): rewrites under the current key every row the cipher says
+     * {@linkplain TokenCipher#needsReencryption needs it}, by one compare-and-set {@code UPDATE} per row that moves
+     * no version and loses to any concurrent save; safe alongside live traffic. Reads 100 rows a page.
+     *
+     * @return what the pass did; {@link Reencryption#done()} says whether the old keys may go
+     * @throws IllegalStateException no {@link TokenCipher} is set
+     * @throws IdentityStoreException the database failed; rows rewritten so far stay rewritten
+     */
+    public Reencryption reencrypt() {
+        if (reencryption == null) {
+            throw new IllegalStateException("no TokenCipher is set: there is nothing to re-encrypt with");
+        }
+        return reencryption.run(100);
+    }
+
     @Override
     public String toString() {
         return "JdbcIdentityStore{dialect=" + dialect + ", table=" + TABLE + ", leaseTtl=" + leaseTtl
-                + ", tokensEncrypted=" + encrypted + '}';
+                + ", tokensEncrypted=" + (reencryption != null) + '}';
     }
 
     /** Identities with a lease holder or waiter in this process (for tests). */

@@ -1,9 +1,9 @@
 package org.oauthidentity.store.jdbc;
 
 /**
- * Encrypts credentials at rest: implement it with your key management (a KMS, a key from a vault, the JDK's
- * AES-GCM) and give it to {@link JdbcIdentityStore.Builder#tokenCipher}. Without one, tokens are stored as they
- * are.
+ * Encrypts credentials at rest. {@link AesGcmTokenCipher} is the implementation to use (AES-256-GCM on the JDK,
+ * keys you supply, rotation); implement this interface yourself only to reach a KMS or HSM that must do the
+ * sealing. Give it to {@link JdbcIdentityStore.Builder#tokenCipher}. Without one, tokens are stored as they are.
  *
  * <p>The store encrypts the access token, the refresh token and the vendor extras (an {@code id_token} is a
  * credential too) just before writing them, and decrypts them just after reading. Ids, provider keys, scopes,
@@ -18,14 +18,35 @@ package org.oauthidentity.store.jdbc;
  * <p>Implementations must be thread-safe, must return text that survives a {@code VARCHAR}/{@code TEXT}
  * column (Base64, say), and must throw (any {@link RuntimeException}) rather than return garbage when a
  * ciphertext does not authenticate. Their exception messages must not contain the plaintext; the store
- * withholds any that do. Carry a key id in the ciphertext if you intend to rotate keys: the store never
- * re-encrypts rows by itself, only when it writes them next.
+ * withholds any that do. To rotate keys, carry a key id in the ciphertext and answer
+ * {@link #needsReencryption}: {@link JdbcIdentityStore#reencrypt()} then rewrites the rows it names; otherwise
+ * a row moves to the current key only when it is next saved.
  */
 public interface TokenCipher {
 
-    /** @return the ciphertext of {@code plaintext}, as text */
+    /**
+     * @param plaintext the credential
+     * @param context the column and the row, as {@code "access_token:user-42"}; not secret
+     * @return the ciphertext of {@code plaintext}, as text
+     */
     String encrypt(String plaintext, String context);
 
-    /** @return the plaintext that {@link #encrypt} was given with the same {@code context} */
+    /**
+     * @param ciphertext what {@link #encrypt} returned
+     * @param context the context {@link #encrypt} was given
+     * @return the plaintext that {@link #encrypt} was given with the same {@code context}
+     */
     String decrypt(String ciphertext, String context);
+
+    /**
+     * Whether a stored value was sealed otherwise than {@link #encrypt} seals now (another key, an older
+     * format), so that {@link JdbcIdentityStore#reencrypt()} should rewrite it. Looks at the text only; never
+     * decrypts. Default: false (a cipher without key ids has nothing to rotate).
+     *
+     * @param ciphertext a stored value
+     * @return true when the value should be sealed again with the current key
+     */
+    default boolean needsReencryption(String ciphertext) {
+        return false;
+    }
 }

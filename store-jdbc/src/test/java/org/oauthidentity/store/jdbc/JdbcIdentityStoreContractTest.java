@@ -775,7 +775,7 @@ abstract class JdbcIdentityStoreContractTest extends StoreTestSupport {
 
     @Test
     void withACipherNoCredentialIsStoredInTheClearAndEverythingRoundTrips() {
-        JdbcIdentityStore encrypted = newStore().tokenCipher(AesGcmTokenCipher.withNewKey()).build();
+        JdbcIdentityStore encrypted = newStore().tokenCipher(TestKeys.newCipher()).build();
         Identity alice = identity("alice");
 
         Identity created = encrypted.create(alice);
@@ -797,7 +797,7 @@ abstract class JdbcIdentityStoreContractTest extends StoreTestSupport {
 
     @Test
     void aCiphertextCopiedIntoAnotherRowDoesNotDecrypt() {
-        JdbcIdentityStore encrypted = newStore().tokenCipher(AesGcmTokenCipher.withNewKey()).build();
+        JdbcIdentityStore encrypted = newStore().tokenCipher(TestKeys.newCipher()).build();
         Identity alice = encrypted.create(identity("alice"));
         Identity mallory = encrypted.create(identity("mallory"));
         db.execute("UPDATE oauth_identity SET access_token = (SELECT access_token FROM oauth_identity WHERE id = 'alice')"

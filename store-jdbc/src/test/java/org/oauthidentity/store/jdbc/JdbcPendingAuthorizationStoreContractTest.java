@@ -308,7 +308,7 @@ abstract class JdbcPendingAuthorizationStoreContractTest extends StoreTestSuppor
 
     @Test
     void withACipherTheVerifierIsEncryptedAtRestAndTheStateAndOwnerAreOnlyDigests() {
-        JdbcPendingAuthorizationStore encrypted = newPendingStore().tokenCipher(AesGcmTokenCipher.withNewKey()).build();
+        JdbcPendingAuthorizationStore encrypted = newPendingStore().tokenCipher(TestKeys.newCipher()).build();
         Started s = startedWithVerifier();
 
         encrypted.put(s.key, s.record, clock.instant().plus(FLOW_TTL));
@@ -324,7 +324,7 @@ abstract class JdbcPendingAuthorizationStoreContractTest extends StoreTestSuppor
 
     @Test
     void aVerifierCiphertextCopiedIntoAnotherRowDoesNotDecryptAndNamesNoSecret() {
-        JdbcPendingAuthorizationStore encrypted = newPendingStore().tokenCipher(AesGcmTokenCipher.withNewKey()).build();
+        JdbcPendingAuthorizationStore encrypted = newPendingStore().tokenCipher(TestKeys.newCipher()).build();
         Started alice = startedWithVerifier();
         Started mallory = startedWithVerifier();
         encrypted.put(alice.key, alice.record, clock.instant().plus(FLOW_TTL));

@@ -17,7 +17,7 @@ class ReadmeExampleTest {
     void theReadmeExampleRuns() throws Exception {
         try (TestDatabase db = TestDatabase.h2InMemory()) {
             DataSource dataSource = db.pool;
-            TokenCipher cipher = AesGcmTokenCipher.withNewKey();
+            TokenCipher cipher = TestKeys.newCipher();
             DummyProvider gitlab = DummyProvider.create("gitlab", Clock.systemUTC());
             String accessToken = "at-" + StoreTestSupport.random(30);
             String refreshToken = "rt-" + StoreTestSupport.random(30);

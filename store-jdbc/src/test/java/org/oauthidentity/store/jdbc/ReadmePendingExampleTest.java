@@ -20,7 +20,7 @@ class ReadmePendingExampleTest {
         try (TestDatabase db = TestDatabase.h2InMemory();
                 FakeAuthorizationServer vendor = FakeAuthorizationServer.builder().start()) {
             DataSource dataSource = db.pool;
-            TokenCipher cipher = AesGcmTokenCipher.withNewKey();
+            TokenCipher cipher = TestKeys.newCipher();
             JdbcIdentityStore store = JdbcIdentityStore.builder(dataSource).createSchemaIfMissing().build();
             OAuth2Provider provider = OAuth2Provider.create(vendor.oauth2Settings()
                     .authorizationUrl(vendor.authorizeUrl()).build());
