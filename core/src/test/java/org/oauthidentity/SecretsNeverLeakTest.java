@@ -3,8 +3,6 @@ package org.oauthidentity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
@@ -146,9 +144,8 @@ class SecretsNeverLeakTest {
         SecretLeaks.assertNoSecretIn(provider.settings().toString(), ALL);
         assertThat(refreshed.toString()).contains("user-1").contains("id_token");
 
-        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(TokenJson.success(NEW_ACCESS)
+        TokenResponse response = TokenResponse.parse(TokenJson.success(NEW_ACCESS)
                 .refreshToken(NEW_REFRESH).field("id_token", ID_TOKEN).toJson());
-        TokenResponse response = TokenResponse.of(json);
         SecretLeaks.assertNoSecretIn(response.toString(), ALL);
         assertThat(response.toString()).contains("access_token").contains("refresh_token");
     }

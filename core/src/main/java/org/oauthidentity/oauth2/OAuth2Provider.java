@@ -628,7 +628,8 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
         }
     }
 
-    private static ObjectNode parseObject(byte[] body) {
+    /** The body as a JSON object; null when it is anything else. Also serves {@link TokenResponse#parse}. */
+    static ObjectNode parseObject(byte[] body) {
         try {
             JsonNode node = JSON.readTree(body);
             return node instanceof ObjectNode ? (ObjectNode) node : null;

@@ -3,6 +3,7 @@ package org.oauthidentity.oauth2;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -27,7 +28,7 @@ import org.oauthidentity.TokenResponseException;
  * Immutable. {@link #toString()} prints field names only.
  *
  * <ul>
- *   <li>{@code access_token} must be present and usable ({@link #usableToken}); {@link #of} refuses a response
+ *   <li>{@code access_token} must be present and usable ({@link #usableToken}); {@link #parse} refuses a response
  *       without one.</li>
  *   <li>{@code refresh_token}: {@link #refreshToken()} holds it only when it is usable; an unusable one is never
  *       handed out (it would be stored, and then refused by the vendor forever).</li>
@@ -95,11 +96,19 @@ public final class TokenResponse {
     }
 
     /**
-     * @throws TokenResponseException if it has no usable access token; nothing else makes it fail (see the class
-     *     comment)
+     * Reads a token response's JSON text as {@link OAuth2Provider} reads a 200 answer.
+     *
+     * @param json the response body
+     * @return the response, which has a usable access token
+     * @throws TokenResponseException if the text is not one JSON object or it has no usable access token; nothing
+     *     else makes it fail (see the class comment)
      */
-    public static TokenResponse of(ObjectNode json) throws TokenResponseException {
-        TokenResponse response = new TokenResponse(json);
+    public static TokenResponse parse(String json) throws TokenResponseException {
+        ObjectNode object = json == null ? null : OAuth2Provider.parseObject(json.getBytes(StandardCharsets.UTF_8));
+        if (object == null) {
+            throw new TokenResponseException(Details.of("token response is not a JSON object"), null);
+        }
+        TokenResponse response = new TokenResponse(object);
         if (response.accessTokenProblem != null) {
             throw new TokenResponseException(Details.of("token response " + response.accessTokenProblem), null);
         }

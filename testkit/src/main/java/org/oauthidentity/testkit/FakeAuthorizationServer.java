@@ -243,7 +243,7 @@ public final class FakeAuthorizationServer implements Closeable {
         AuthorizationState.Issued issued = state.issue(clients.defaultClient(), userId, scopeSet(scopes));
         TokenResponse response;
         try {
-            response = TokenResponse.of(rules.tokenResponse(issued, baseUrl()));
+            response = TokenResponse.parse(rules.tokenResponse(issued, baseUrl()).toString());
         } catch (TokenResponseException e) {
             throw new IllegalStateException("the fake wrote a token response core cannot read", e);
         }
