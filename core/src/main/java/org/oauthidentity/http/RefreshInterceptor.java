@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
  * The one interceptor (an application interceptor): puts the identity's token on calls to an API origin,
  * refreshing first when it is (nearly) expired, and after a 401 to that token refreshes and retries the call
  * once. The retry guard is this method's own control flow, so it belongs to one call and cannot leak into
- * another (the bug of the reference client, whose flag lived on the client and stayed set after a failed
- * refresh).
+ * another (a retry flag kept on the client, as hand-written clients often do, is shared by concurrent calls and
+ * stays set after a failed refresh).
  *
  * <p>Where the token goes: only on calls whose URL is an API origin; a caller's own {@code Authorization}
  * header is replaced there and left alone elsewhere. On a redirect, OkHttp drops the {@code Authorization}

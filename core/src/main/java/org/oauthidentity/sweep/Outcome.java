@@ -5,7 +5,7 @@ import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.VerificationStatus;
 
 /**
- * What one check of one identity found. The seed's two flags are {@link #linked()} and {@link #valid()}.
+ * What one check of one identity found, as two flags: {@link #linked()} and {@link #valid()}.
  * A configuration error ({@link ProviderConfigurationException}) is never an outcome: it is our fault, not
  * the identity's, so it stops the pass and the identity stays claimed-unchecked.
  */

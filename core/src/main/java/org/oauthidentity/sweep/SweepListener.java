@@ -2,8 +2,7 @@ package org.oauthidentity.sweep;
 
 /**
  * The host application's side of a validation pass: hears every outcome and decides whether the identity
- * should be deleted (the owner no longer has access to the organisation it was linked for), as the seed's
- * {@code check_auth_identity} does.
+ * should be deleted (the owner no longer has access to the organisation it was linked for).
  *
  * <p>Called concurrently from the sweep's worker threads (up to its concurrency at once): implementations
  * must be thread-safe and should be quick, since a slow listener holds a worker. An exception thrown here is

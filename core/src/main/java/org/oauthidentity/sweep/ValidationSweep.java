@@ -31,8 +31,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Re-validates stored identities in the background, so a service learns that an account was revoked,
- * suspended or deleted at the vendor without waiting for a user to hit an error (the seed's
- * {@code check_auth} task).
+ * suspended or deleted at the vendor without waiting for a user to hit an error.
  *
  * <p>One pass ({@link #runOnce()}):
  * <ol>

@@ -1,5 +1,5 @@
 /**
- * The validation sweep: the periodic re-check of every stored identity (the seeds' {@code check_auth}), so
+ * The validation sweep: the periodic re-check of every stored identity, so
  * a service learns of revoked, suspended or deleted accounts without waiting for a user to hit an error.
  * Entry point: {@link org.oauthidentity.sweep.ValidationSweep}; the host implements
  * {@link org.oauthidentity.sweep.SweepListener}.

@@ -29,7 +29,7 @@ import okhttp3.Response;
 import org.oauthidentity.testing.ManualClock;
 
 /**
- * A vendor on a real loopback HTTP server, checking what a correct authorization server checks (seed 002):
+ * A vendor on a real loopback HTTP server, checking what a correct authorization server checks:
  * {@code GET /authorize} validates the request and redirects the browser back with a fresh single-use code
  * (or an error); {@code POST /token} redeems a code once, only for the client, redirect URI and PKCE
  * verifier it was issued for, and answers with tokens. It counts token requests.

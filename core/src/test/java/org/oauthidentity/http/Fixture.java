@@ -24,7 +24,7 @@ import org.oauthidentity.testing.ManualClock;
 final class Fixture implements AutoCloseable {
     static final Instant START = Instant.parse("2024-05-01T10:00:00Z");
     static final String ID = "gitlab-identity-1";
-    /** The seed's stored identity (GitLab testutils). */
+    /** The stored identity of a GitLab account, with GitLab's short opaque tokens of old. */
     static final String OLD_ACCESS = "123456789";
     static final String OLD_REFRESH = "0987654321";
 
@@ -65,7 +65,7 @@ final class Fixture implements AutoCloseable {
                 .build();
     }
 
-    /** Stores the seed's identity, expiring at {@code expiresAt} (null: unknown expiry). */
+    /** Stores that identity, expiring at {@code expiresAt} (null: unknown expiry). */
     Identity link(Instant expiresAt) {
         return store.create(Identity.builder().id(ID).providerKey("gitlab").externalUserId("gitlab123")
                 .accessToken(OLD_ACCESS).refreshToken(OLD_REFRESH).expiresAt(expiresAt).build());

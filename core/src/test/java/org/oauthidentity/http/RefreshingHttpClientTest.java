@@ -54,9 +54,9 @@ class RefreshingHttpClientTest {
         return response.body().string();
     }
 
-    /** Seed 003: GitLab, identity of unknown expiry, refreshed after a 401. */
+    /** GitLab before 15.0: an identity of unknown expiry, refreshed after a 401. */
     @Nested
-    class GitLabSeedScenarios {
+    class GitLabScenarios {
 
         @Test
         void unauthorizedThenRefreshThenRetrySucceeds() throws Exception {
@@ -117,8 +117,9 @@ class RefreshingHttpClientTest {
 
         @Test
         void unauthorizedThenATokenEndpoint401WithoutAnErrorIsOurConfigurationNotARevocation() throws Exception {
-            // The reference client read any 401 from the token endpoint as "revoked"; RFC 6749 §5.2 keeps 401
-            // for client authentication, so without invalid_grant it says our client is misconfigured.
+            // Reading any 401 from the token endpoint as "revoked" would condemn every identity over a wrong client
+            // secret; RFC 6749 §5.2 keeps 401 for client authentication, so without invalid_grant it says our
+            // client is misconfigured.
             fixture("expired-at-vendor").vendor.scriptTokenResponses(FakeVendor.json(401, "{}"));
             Identity linked = f.link(null);
             RefreshingHttpClient client = f.clientBuilder().build();
@@ -147,9 +148,9 @@ class RefreshingHttpClientTest {
         }
     }
 
-    /** Seed 001: Azure DevOps, refreshed before the call when expired. */
+    /** Azure DevOps: refreshed before the call when expired. */
     @Nested
-    class AzureDevOpsSeedScenarios {
+    class AzureDevOpsScenarios {
 
         @Test
         void expiredIdentityIsRefreshedBeforeTheCall() throws Exception {

@@ -84,7 +84,7 @@ class OAuth2ProviderRequestTest {
             long bodyBytes = request.getBody().size();
             assertThat(request.getHeaders().get("Content-Length")).isEqualTo(Long.toString(bodyBytes));
         }
-        // Not a constant: the seed hard-coded one.
+        // Not a constant: a hard-coded one is a classic bug of hand-written token requests.
         assertThat(long1.getBody().size()).isGreaterThan(short1.getBody().size() + 400);
     }
 

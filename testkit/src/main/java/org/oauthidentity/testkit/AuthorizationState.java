@@ -29,7 +29,7 @@ import org.oauthidentity.testkit.Refusal.Kind;
  * registry's constant-time comparison.
  */
 final class AuthorizationState {
-    /** RFC 6749 §4.1.2 recommends at most ten minutes; the seeds' server uses the same. */
+    /** RFC 6749 §4.1.2 recommends at most ten minutes. */
     static final Duration CODE_LIFETIME = Duration.ofMinutes(10);
 
     private final Clock clock;

@@ -13,7 +13,7 @@ import org.oauthidentity.testkit.FakeAuthorizationServer.Dialect;
 
 /**
  * The authorization code is single-use, bound to its client and redirect URI, short-lived and, with PKCE,
- * bound to the verifier (seed 002, RFC 6749 §4.1, RFC 7636).
+ * bound to the verifier (RFC 6749 §4.1, RFC 7636).
  */
 class AuthorizationCodeTest {
     private static final String CALLBACK = "https://app.example.test/callback";

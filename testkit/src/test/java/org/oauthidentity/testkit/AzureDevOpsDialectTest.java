@@ -139,7 +139,7 @@ class AzureDevOpsDialectTest {
         return Wire.post(server.tokenUrl(), form);
     }
 
-    /** The few lines a vendor module adds to core's provider for Azure DevOps (as the seed's refresh does). */
+    /** The few lines a vendor module adds to core's provider for Azure DevOps (the jwt-bearer refresh form). */
     private static final class AzureDevOpsStyleProvider extends OAuth2Provider {
         private final String clientSecret;
         private final String redirectUri;

@@ -32,7 +32,7 @@ final class GitLabFixtures {
             + "\"expires_in\":7200,\"refresh_token\":\"" + NEW_REFRESH_TOKEN + "\",\"scope\":\"api read_user\","
             + "\"created_at\":" + CREATED_AT + "}";
 
-    /** Before GitLab 15.0 (the payload of seed 003): no expires_in, lowercase token type. */
+    /** Before GitLab 15.0 (the payload of an old instance): no expires_in, lowercase token type. */
     static final String OLD_GITLAB_TOKEN = "{\"access_token\":\"" + NEW_ACCESS_TOKEN + "\",\"token_type\":\"bearer\","
             + "\"refresh_token\":\"" + NEW_REFRESH_TOKEN + "\",\"created_at\":" + CREATED_AT + ",\"scope\":\"api\"}";
 

@@ -33,7 +33,7 @@ class BuildValidationTest {
     }
 
     @Test
-    void legacyWithTheSeedsRelativeCallbackPathIsRefused() {
+    void legacyWithARelativeCallbackPathIsRefused() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> AzureDevOps.legacy().clientSecret(LEGACY_CLIENT_SECRET)
                         .redirectUri("/extensions/vsts/setup/").build())

@@ -14,13 +14,13 @@ import okhttp3.HttpUrl;
 import org.oauthidentity.Identity;
 
 /**
- * What Azure DevOps and Entra ID send and receive, after seed 001 (the VSTS refresh) and the vendors' own
+ * What Azure DevOps and Entra ID send and receive, after the vendors' documented requests and their own
  * error texts. Tokens look like the real ones (JWTs for Azure DevOps, opaque "1.A..." for Entra).
  */
 final class VendorFixtures {
     static final Instant NOW = Instant.parse("2025-04-07T09:15:00Z");
 
-    /** The seed's callback, made absolute as the seed's absolute_uri() did. */
+    /** The service's callback, an absolute URL (Azure DevOps refuses a relative one). */
     static final String REDIRECT_URI = "https://app.example.com/extensions/vsts/setup/";
     /** An Azure DevOps "Client Secret": a JWT, the thing that must go into client_assertion. */
     static final String LEGACY_CLIENT_SECRET = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsIng1dCI6Im9PdmN6NU1fN3AtSGpJS2xGWHo5M3VfVjBabyJ9"
@@ -70,7 +70,7 @@ final class VendorFixtures {
     private VendorFixtures() {
     }
 
-    /** The seed's identity: external id vsts_id, an access token about to be refreshed. */
+    /** A linked identity: external id vsts_id, an access token about to be refreshed. */
     static Identity legacyIdentity() {
         return Identity.builder()
                 .id("identity-42")
