@@ -14,7 +14,6 @@ import java.util.TreeMap;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import org.oauthidentity.http.AsIdentity;
-import org.oauthidentity.http.CacheProbe;
 import org.oauthidentity.http.RefreshingHttpClient;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.testing.DummyProvider;
@@ -62,8 +61,8 @@ final class ManyIdentities {
                 for (String id : hot) {
                     client.accessToken(id);
                 }
-                if (CacheProbe.cachedIdentities(client) != hot.size()) {
-                    throw new IllegalStateException(CacheProbe.cachedIdentities(client) + " identities cached, not "
+                if (client.cachedIdentities() != hot.size()) {
+                    throw new IllegalStateException(client.cachedIdentities() + " identities cached, not "
                             + hot.size());
                 }
                 long full = liveHeap();

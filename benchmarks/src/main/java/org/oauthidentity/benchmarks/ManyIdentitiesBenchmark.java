@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import org.oauthidentity.http.AsIdentity;
-import org.oauthidentity.http.CacheProbe;
 import org.oauthidentity.http.RefreshingHttpClient;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.testing.DummyProvider;
@@ -119,7 +118,7 @@ public class ManyIdentitiesBenchmark {
         ids = shuffled.toArray(new String[0]);
 
         warmUp();
-        int cached = CacheProbe.cachedIdentities(refreshing);
+        int cached = refreshing.cachedIdentities();
         long selects = database.statements().getOrDefault("SELECT", 0L);
         if (cached != ids.length || selects != ids.length || database.statementCount() != selects) {
             throw new IllegalStateException("warm-up: " + cached + " identities cached, statements "
@@ -165,7 +164,7 @@ public class ManyIdentitiesBenchmark {
     public void tearDown() throws IOException {
         try {
             long statements = database.statementCount() - statementsAfterWarmUp;
-            int cached = CacheProbe.cachedIdentities(refreshing);
+            int cached = refreshing.cachedIdentities();
             if (statements != 0 || provider.calls() != 0 || cached != ids.length) {
                 throw new IllegalStateException("the measured phase was not hits only: " + statements
                         + " statements, " + provider.calls() + " refreshes, " + cached + " identities cached");

@@ -207,9 +207,19 @@ public final class RefreshingHttpClient implements Call.Factory {
         return caches.get(id);
     }
 
-    /** Identities held in memory now (for tests and metrics). */
-    int cachedIdentities() {
+    /** How many identities this client holds in memory now. */
+    public int cachedIdentities() {
         return caches.size();
+    }
+
+    /** Calls (and token requests through {@link #accessToken}) that found their identity in memory, since built. */
+    public long cacheHits() {
+        return caches.hits();
+    }
+
+    /** Calls that had to read their identity from the store (first use, after eviction or invalidation). */
+    public long cacheMisses() {
+        return caches.misses();
     }
 
     /**

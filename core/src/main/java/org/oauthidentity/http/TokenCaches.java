@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The token caches of every identity one client serves, bounded: at most {@code maxEntries}, and an entry
@@ -25,6 +26,8 @@ final class TokenCaches {
     private final int maxEntries;
     private final long idleMillis;
     private final AtomicBoolean sweeping = new AtomicBoolean();
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
     private volatile long nextIdleSweep;
 
     TokenCaches(TokenCache.Settings settings, int maxEntries, long idleMillis) {
@@ -37,8 +40,10 @@ final class TokenCaches {
     TokenCache get(String identityId) {
         TokenCache cache = caches.get(identityId);
         if (cache != null) {
+            hits.increment();
             return cache;
         }
+        misses.increment();
         cache = caches.computeIfAbsent(identityId, id -> {
             TokenCache created = new TokenCache(id, settings);
             created.lastUsed = settings.clock.millis();
@@ -63,6 +68,14 @@ final class TokenCaches {
 
     int size() {
         return caches.size();
+    }
+
+    long hits() {
+        return hits.sum();
+    }
+
+    long misses() {
+        return misses.sum();
     }
 
     private void sweep(long now) {

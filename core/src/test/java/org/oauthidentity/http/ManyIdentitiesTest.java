@@ -267,6 +267,8 @@ class ManyIdentitiesTest {
             assertThat(status(client.forIdentity("alice"), api())).isEqualTo(200);
         }
         assertThat(store.finds).hasValue(1);
+        assertThat(client.cacheMisses()).isEqualTo(1);
+        assertThat(client.cacheHits()).isEqualTo(9);
 
         client.invalidate("alice");
         assertThat(status(client.forIdentity("alice"), api())).isEqualTo(200);
