@@ -53,8 +53,12 @@ abstract class ChaosTest extends StoreTestSupport {
     private static final Duration LEASE_TTL = Duration.ofSeconds(2);
     /** Longer than the slowest answer below plus a retry; also how long a survivor waits for a dead holder's save. */
     private static final Duration LEASE_WAIT = Duration.ofSeconds(8);
-    /** Longer than {@code slow}'s delay and {@code drip}'s period: those answers arrive, late. */
-    private static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * Longer than {@code slow}'s delay and {@code drip}'s period: those answers arrive, late. Also far longer than
+     * the test needs to find and kill the holder of a held request on a loaded machine: a holder whose read timed
+     * out first would no longer count as holding it.
+     */
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
 
     private static final List<Chaos> FAULTS = List.of(
             new Chaos("none", null),
