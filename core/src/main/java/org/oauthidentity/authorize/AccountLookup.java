@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Optional;
+import java.util.Set;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -39,7 +40,16 @@ public final class AccountLookup {
      */
     public static Identity fromUserApi(OkHttpClient http, HttpUrl url, String field, Identity issued,
             int maxResponseBytes) throws AccountLookupException {
-        Endpoints.requireSecure(url, "account API URL");
+        return fromUserApi(http, url, field, issued, maxResponseBytes, Set.of());
+    }
+
+    /**
+     * As {@link #fromUserApi(OkHttpClient, HttpUrl, String, Identity, int)}, also allowing plain http to the hosts
+     * the provider's settings allow it ({@link org.oauthidentity.oauth2.OAuth2Settings#plainHttpHosts()}).
+     */
+    public static Identity fromUserApi(OkHttpClient http, HttpUrl url, String field, Identity issued,
+            int maxResponseBytes, Set<String> plainHttpHosts) throws AccountLookupException {
+        Endpoints.requireSecure(url, "account API URL", plainHttpHosts);
         Request request = new Request.Builder().url(url)
                 .header("Authorization", "Bearer " + issued.accessToken())
                 .header("Accept", "application/json")

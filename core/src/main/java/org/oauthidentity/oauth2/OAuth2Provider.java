@@ -162,7 +162,7 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
             throw new UnsupportedOperationException(key() + " has no revocation endpoint");
         }
         // A vendor's revocationUrl(identity) bypasses the settings' check; the form carries a token.
-        Endpoints.requireSecure(url, "revocation URL");
+        Endpoints.requireSecure(url, "revocation URL", settings.plainHttpHosts());
         Map<String, String> form = revocationParameters(identity);
         // Revoking twice is harmless, so a lost answer here is an ordinary transient failure.
         try (Response response = send(url, form, revocationClientAuthentication(), new SendOnce())) {
@@ -499,7 +499,7 @@ public class OAuth2Provider implements Provider, AuthorizationCodeProvider {
      */
     private TokenResponse postTokenRequest(String identityId, HttpUrl url, Map<String, String> form,
             List<String> secrets) throws RefreshException {
-        Endpoints.requireSecure(url, "token URL");
+        Endpoints.requireSecure(url, "token URL", settings.plainHttpHosts());
         List<String> redact = new ArrayList<>(secrets);
         form.forEach((name, value) -> {
             if (SECRET_FIELDS.contains(name)) {

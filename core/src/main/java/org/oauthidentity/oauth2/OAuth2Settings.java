@@ -1,22 +1,57 @@
 package org.oauthidentity.oauth2;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What an {@link OAuth2Provider} needs to talk to one vendor's token endpoint. Immutable; validated when
- * built (https endpoints except on loopback, required fields present), so a misconfiguration fails at
+ * built (https endpoints except on loopback and on hosts named with
+ * {@link Builder#dangerouslyAllowPlainHttp(String)}, required fields present), so a misconfiguration fails at
  * start-up, not at the first refresh. Endpoint URLs may not carry a user name or password.
  * {@link #toString()} never prints the client secret, nor a URL's user name, password, query or fragment.
+ *
+ * <p>The HTTP client of token requests: without {@link Builder#httpClient(OkHttpClient)}, one client shared by
+ * every settings object that was given none, with
+ * <ul>
+ *   <li>connect timeout {@link #DEFAULT_CONNECT_TIMEOUT} (10 s): a failure here is an ordinary transient failure,
+ *       nothing was sent;</li>
+ *   <li>read and write timeouts {@link #DEFAULT_READ_TIMEOUT} and {@link #DEFAULT_WRITE_TIMEOUT} (15 s each):
+ *       a read timeout once the request was sent is an unknown outcome
+ *       ({@link org.oauthidentity.RefreshOutcomeUnknownException}: a vendor that rotates may have retired the refresh
+ *       token), so it is set well above a token endpoint's usual answer time rather than tight;</li>
+ *   <li>call timeout {@link #DEFAULT_CALL_TIMEOUT} (60 s): the bound of the whole call, connection, TLS, request
+ *       and answer included, so that no token request hangs forever.</li>
+ * </ul>
+ * A client given to the builder keeps its own timeouts, except an unbounded call timeout (OkHttp's default),
+ * which becomes {@link #DEFAULT_CALL_TIMEOUT} for token requests. Either way redirects are turned off.
  */
 public final class OAuth2Settings {
     /** Token responses larger than this are refused without being read further. */
     public static final int DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+    /** Connect timeout of the default HTTP client. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** Read timeout of the default HTTP client: the longest silence while an answer is awaited or read. */
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(15);
+    /** Write timeout of the default HTTP client. */
+    public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(15);
+    /** Bound of a whole token request, for the default client and for a given client that has none. */
+    public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(60);
 
-    private static final OkHttpClient SHARED_CLIENT = new OkHttpClient();
+    private static final Logger log = LoggerFactory.getLogger(OAuth2Settings.class);
+    private static final OkHttpClient SHARED_CLIENT = new OkHttpClient.Builder()
+            .connectTimeout(DEFAULT_CONNECT_TIMEOUT)
+            .readTimeout(DEFAULT_READ_TIMEOUT)
+            .writeTimeout(DEFAULT_WRITE_TIMEOUT)
+            .callTimeout(DEFAULT_CALL_TIMEOUT)
+            .build();
 
     private final String providerKey;
     private final HttpUrl tokenUrl;
@@ -29,11 +64,14 @@ public final class OAuth2Settings {
     private final int maxResponseBytes;
     private final HttpUrl authorizationUrl;
     private final List<String> scopes;
+    private final Set<String> plainHttpHosts;
 
     private OAuth2Settings(Builder b) {
         this.providerKey = requireText(b.providerKey, "providerKey");
-        this.tokenUrl = b.tokenUrl == null ? null : Endpoints.requireSecure((String) b.tokenUrl, "token URL");
-        this.revocationUrl = b.revocationUrl == null ? null : Endpoints.requireSecure((String) b.revocationUrl, "revocation URL");
+        this.plainHttpHosts = Set.copyOf(b.plainHttpHosts);
+        this.tokenUrl = b.tokenUrl == null ? null : Endpoints.requireSecure(b.tokenUrl, "token URL", plainHttpHosts);
+        this.revocationUrl = b.revocationUrl == null ? null
+                : Endpoints.requireSecure(b.revocationUrl, "revocation URL", plainHttpHosts);
         this.clientAuthentication = Objects.requireNonNull(b.clientAuthentication, "clientAuthentication");
         if (clientAuthentication != ClientAuthentication.NONE) {
             requireText(b.clientId, "clientId");
@@ -42,18 +80,27 @@ public final class OAuth2Settings {
         this.clientId = b.clientId;
         this.clientSecret = b.clientSecret;
         // A token endpoint that redirects is misconfigured; following it would replay the form elsewhere.
-        this.httpClient = (b.httpClient == null ? SHARED_CLIENT : b.httpClient).newBuilder()
+        OkHttpClient.Builder http = (b.httpClient == null ? SHARED_CLIENT : b.httpClient).newBuilder()
                 .followRedirects(false)
-                .followSslRedirects(false)
-                .build();
+                .followSslRedirects(false);
+        if (b.httpClient != null && b.httpClient.callTimeoutMillis() == 0) {
+            http.callTimeout(DEFAULT_CALL_TIMEOUT);
+        }
+        this.httpClient = http.build();
         this.clock = Objects.requireNonNull(b.clock, "clock");
         if (b.maxResponseBytes < 1024) {
             throw new IllegalArgumentException("maxResponseBytes must be at least 1024");
         }
         this.maxResponseBytes = b.maxResponseBytes;
         this.authorizationUrl = b.authorizationUrl == null ? null
-                : Endpoints.requireSecure(b.authorizationUrl, "authorization URL");
+                : Endpoints.requireSecure(b.authorizationUrl, "authorization URL", plainHttpHosts);
         this.scopes = List.copyOf(b.scopes);
+        for (String host : plainHttpHosts) {
+            if (!b.plainHttpHostsWarned.contains(host)) {
+                log.warn("provider '{}' may send client secrets and tokens to {} over plain http, unencrypted "
+                        + "(dangerouslyAllowPlainHttp): for a test environment only, never in production", providerKey, host);
+            }
+        }
     }
 
     public static Builder builder() {
@@ -73,6 +120,8 @@ public final class OAuth2Settings {
         b.maxResponseBytes = maxResponseBytes;
         b.authorizationUrl = authorizationUrl == null ? null : authorizationUrl.toString();
         b.scopes = scopes;
+        b.plainHttpHosts.addAll(plainHttpHosts);
+        b.plainHttpHostsWarned.addAll(plainHttpHosts); // warned when these settings were built
         return b;
     }
 
@@ -123,6 +172,15 @@ public final class OAuth2Settings {
         return scopes;
     }
 
+    /**
+     * The hosts this provider may reach over plain http besides loopback
+     * ({@link Builder#dangerouslyAllowPlainHttp(String)}); usually empty. Pass them to
+     * {@link Endpoints#requireSecure(HttpUrl, String, Set)} when checking a URL derived at run time.
+     */
+    public Set<String> plainHttpHosts() {
+        return plainHttpHosts;
+    }
+
     @Override
     public String toString() {
         return "OAuth2Settings{provider=" + providerKey + ", tokenUrl="
@@ -150,6 +208,8 @@ public final class OAuth2Settings {
         private int maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
         private String authorizationUrl;
         private List<String> scopes = List.of();
+        private final Set<String> plainHttpHosts = new LinkedHashSet<>();
+        private final Set<String> plainHttpHostsWarned = new LinkedHashSet<>();
 
         private Builder() {
         }
@@ -184,7 +244,11 @@ public final class OAuth2Settings {
             return this;
         }
 
-        /** The client to share connection pools with; its redirects are turned off for token requests. */
+        /**
+         * The client to share connection pools with; its redirects are turned off for token requests, and an
+         * unbounded call timeout becomes {@link OAuth2Settings#DEFAULT_CALL_TIMEOUT}. Default: a shared client with
+         * the timeouts in the class comment.
+         */
         public Builder httpClient(OkHttpClient httpClient) {
             this.httpClient = httpClient;
             return this;
@@ -209,6 +273,19 @@ public final class OAuth2Settings {
         /** Default scopes of an authorization. */
         public Builder scopes(List<String> scopes) {
             this.scopes = List.copyOf(scopes);
+            return this;
+        }
+
+        /**
+         * Lets the endpoints on {@code host} (a bare name such as {@code gitlab.ci.internal}, no scheme or port) use
+         * plain http: the client secret, codes and tokens then cross the network unencrypted. For a test environment
+         * only (a vendor server in a container next to the tests); each host is named on its own, there is no
+         * wildcard, and building logs a WARN for each. Without it, plain http is refused except on loopback.
+         *
+         * @throws IllegalArgumentException {@code host} is not a bare host name
+         */
+        public Builder dangerouslyAllowPlainHttp(String host) {
+            plainHttpHosts.add(Endpoints.hostName(host));
             return this;
         }
 

@@ -1,9 +1,12 @@
 package org.oauthidentity.providers.gitlab;
 
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,22 +16,28 @@ import org.oauthidentity.Identity;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshException.Details;
-import org.oauthidentity.authorize.AccountLookup;
+import org.oauthidentity.authorize.AuthorizationCodeProvider;
+import org.oauthidentity.authorize.AuthorizationRequest;
 import org.oauthidentity.authorize.CodeExchange;
 import org.oauthidentity.oauth2.ClientAuthentication;
 import org.oauthidentity.oauth2.Endpoints;
-import org.oauthidentity.oauth2.ErrorResponse;
-import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
-import org.oauthidentity.oauth2.TokenResponse;
 
 /**
- * GitLab.com and self-managed GitLab. One provider serves many instances: each identity names its
- * instance in the extra {@link #BASE_URL_EXTRA} (absent: the configured default, {@link #GITLAB_COM} unless
- * set), and the refresh goes to that instance's {@code /oauth/token}, sub-path included
- * ({@code https://example.com/gitlab/oauth/token}).
+ * GitLab.com and self-managed GitLab. One provider serves one or more instances, each with the OAuth
+ * application registered there: the default ({@link Builder#baseUrl}, {@link #GITLAB_COM} unless set, with the
+ * builder's client id, secret and redirect URI) and any added with {@link Builder#instance}. Each identity names its
+ * instance in the extra {@link #BASE_URL_EXTRA} (absent: the default), and its refresh goes to that instance's
+ * {@code /oauth/token}, sub-path included ({@code https://example.com/gitlab/oauth/token}), with that instance's
+ * client credentials.
  *
- * <p>Requests: {@code grant_type=refresh_token}, {@code refresh_token}, {@code redirect_uri},
+ * <p>The client secret goes only where it was configured to go. An identity naming an instance that is not one of
+ * the provider's (compared as normalised base URLs), nor on a host of {@link Builder#allowedHosts} (which use the
+ * default application), fails with {@link ProviderConfigurationException#forOneIdentity} before anything is sent;
+ * so does one naming an insecure or malformed URL. The instance of an identity is never taken from a token
+ * response.
+ *
+ * <p>Requests: {@code grant_type=refresh_token}, {@code refresh_token}, {@code redirect_uri} (the instance's),
  * {@code client_id} and {@code client_secret} in the form body (never HTTP Basic). Client credentials and
  * the redirect URI are required when building, so no refresh ever goes out without them (GitLab answers
  * such a request with {@code invalid_grant}, which would wrongly condemn the identity).
@@ -48,16 +57,16 @@ import org.oauthidentity.oauth2.TokenResponse;
  * GitLab, are a {@link org.oauthidentity.RefreshRejectedException}, never a revocation.
  *
  * <p>Linking an account ({@link org.oauthidentity.authorize.AuthorizationFlow}): the standard code flow with
- * PKCE (S256) at the default instance's {@code /oauth/authorize}, the code redeemed at its {@code /oauth/token}
- * with the client credentials in the form. An OAuth application belongs to one instance, so link through one
- * provider (and one flow, each with its own provider key) per instance; every identity it creates names that
- * instance in {@link #BASE_URL_EXTRA}, so its refreshes go there whatever the default later becomes.
+ * PKCE (S256) at an instance's {@code /oauth/authorize}, the code redeemed at its {@code /oauth/token} with its
+ * client credentials in the form. The flow's redirect URI picks the instance: the one registered with that redirect
+ * URI, else the default; so each instance has its own redirect URI, and one flow serves them all. Every identity a
+ * flow creates names its instance in {@link #BASE_URL_EXTRA}. Its account ({@link Identity#externalUserId()}) is
+ * GitLab's user id, qualified on a non-default instance as {@code id@host[:port]/path} because user ids of two
+ * instances collide.
  *
- * <p>Immutable and thread-safe. The instance of an identity is never taken from a token response, and an
- * identity naming an insecure, malformed or (with {@link Builder#allowedHosts}) unlisted instance fails
- * with {@link ProviderConfigurationException} before anything is sent.
+ * <p>Immutable and thread-safe.
  */
-public final class GitLabProvider extends OAuth2Provider {
+public final class GitLabProvider implements AuthorizationCodeProvider {
     /** The identity extra naming its GitLab instance's base URL, e.g. {@code https://example.com/gitlab}. */
     public static final String BASE_URL_EXTRA = "gitlab_base_url";
     /** The default instance. */
@@ -65,14 +74,30 @@ public final class GitLabProvider extends OAuth2Provider {
     /** The default provider key. */
     public static final String DEFAULT_PROVIDER_KEY = "gitlab";
 
-    private final HttpUrl defaultBaseUrl;
-    private final String redirectUri;
+    private final GitLabInstance defaultInstance;
+    /** Every instance by its normalised base URL, the default first. */
+    private final Map<HttpUrl, GitLabInstance> instances;
+    private final Map<String, GitLabInstance> byRedirectUri;
     private final Set<String> allowedHosts;
 
-    private GitLabProvider(OAuth2Settings settings, HttpUrl defaultBaseUrl, String redirectUri, Set<String> allowedHosts) {
-        super(settings);
-        this.defaultBaseUrl = defaultBaseUrl;
-        this.redirectUri = redirectUri;
+    private GitLabProvider(List<GitLabInstance> instances, Set<String> allowedHosts) {
+        this.defaultInstance = instances.get(0);
+        Map<HttpUrl, GitLabInstance> byBase = new LinkedHashMap<>();
+        Map<String, GitLabInstance> byRedirect = new LinkedHashMap<>();
+        for (GitLabInstance instance : instances) {
+            if (byBase.put(instance.baseUrl(), instance) != null) {
+                throw new IllegalArgumentException("GitLab instance " + Endpoints.display(instance.baseUrl())
+                        + " is configured twice");
+            }
+            if (byRedirect.put(instance.redirectUri(), instance) != null) {
+                throw new IllegalArgumentException("GitLab instances " + Endpoints.display(instance.baseUrl())
+                        + " and " + Endpoints.display(byRedirect.get(instance.redirectUri()).baseUrl()) + " share the "
+                        + "redirect URI " + instance.redirectUri() + ": each instance needs its own, since it tells an "
+                        + "authorization flow which instance it is for");
+            }
+        }
+        this.instances = byBase;
+        this.byRedirectUri = byRedirect;
         this.allowedHosts = allowedHosts;
     }
 
@@ -80,85 +105,94 @@ public final class GitLabProvider extends OAuth2Provider {
         return new Builder();
     }
 
+    @Override
+    public String key() {
+        return defaultInstance.key();
+    }
+
     /**
      * The normalised base URL of the identity's instance (its path ends in {@code /}), e.g. to build API
      * URLs such as {@code baseUrl(identity).resolve("api/v4/user")}.
      *
-     * @throws ProviderConfigurationException the identity names an unusable instance
+     * @throws ProviderConfigurationException the identity names an instance this provider does not serve, or an
+     *     unusable URL ({@link ProviderConfigurationException#concernsOneIdentity()})
      */
     public HttpUrl baseUrl(Identity identity) throws ProviderConfigurationException {
-        String named = identity.extras().get(BASE_URL_EXTRA);
-        if (named == null) {
-            return defaultBaseUrl;
+        return instanceOf(identity).baseUrl;
+    }
+
+    @Override
+    public Identity refresh(Identity identity) throws RefreshException {
+        return instanceOf(identity).instance.refresh(identity);
+    }
+
+    /** Revokes the grant at the identity's instance ({@code /oauth/revoke}); GitLab ends both tokens. */
+    @Override
+    public void revoke(Identity identity) throws RefreshException {
+        instanceOf(identity).instance.revoke(identity);
+    }
+
+    /** At the instance whose redirect URI the request carries, else the default instance. */
+    @Override
+    public HttpUrl authorizeUrl(AuthorizationRequest request) throws ProviderConfigurationException {
+        return forRedirectUri(request.redirectUri()).authorizeUrl(request);
+    }
+
+    /** At the instance whose redirect URI the exchange carries (the flow's), else the default instance. */
+    @Override
+    public Identity exchangeCode(CodeExchange exchange) throws RefreshException {
+        return forRedirectUri(exchange.redirectUri()).exchangeCode(exchange);
+    }
+
+    @Override
+    public boolean supportsPkce() {
+        return true;
+    }
+
+    /** The default instance's application, for tests. */
+    GitLabInstance defaultInstance() {
+        return defaultInstance;
+    }
+
+    private GitLabInstance forRedirectUri(String redirectUri) {
+        return byRedirectUri.getOrDefault(redirectUri, defaultInstance);
+    }
+
+    /** An identity's instance and the application that serves it; refused before anything is sent. */
+    private Routed instanceOf(Identity identity) throws ProviderConfigurationException {
+        HttpUrl base = InstanceUrls.of(identity, defaultInstance.baseUrl(), defaultInstance.settings().plainHttpHosts());
+        GitLabInstance registered = instances.get(base);
+        if (registered != null) {
+            return new Routed(base, registered);
         }
-        try {
-            return InstanceUrls.normalise(named, allowedHosts);
-        } catch (IllegalArgumentException e) {
-            // This identity's problem only: a validation sweep marks it and goes on with the others.
-            throw ProviderConfigurationException.forOneIdentity(Details.of("identity " + identity.id()
-                    + " names an unusable GitLab instance in '" + BASE_URL_EXTRA + "': " + e.getMessage()));
+        if (allowedHosts.contains(base.host())) {
+            return new Routed(base, defaultInstance);
         }
+        throw ProviderConfigurationException.forOneIdentity(Details.of("identity " + identity.id() + " names the GitLab"
+                + " instance " + Endpoints.display(base) + " in '" + BASE_URL_EXTRA + "', which provider '" + key()
+                + "' does not serve: nothing was sent")
+                .hint("register that instance's OAuth application with instance(baseUrl, clientId, clientSecret,"
+                        + " redirectUri), or, if it shares the default instance's application, name its host in"
+                        + " allowedHosts"));
     }
 
-    /**
-     * The instance is the identity's, never the response's: every refresh keeps it, and a response naming one
-     * cannot send the next refresh (and our client secret) elsewhere.
-     */
-    @Override
-    protected Set<String> identityExtras() {
-        return Set.of(BASE_URL_EXTRA);
-    }
+    private static final class Routed {
+        final HttpUrl baseUrl;
+        final GitLabInstance instance;
 
-    @Override
-    protected HttpUrl tokenUrl(Identity identity) throws RefreshException {
-        return baseUrl(identity).resolve("oauth/token");
-    }
-
-    @Override
-    protected HttpUrl revocationUrl(Identity identity) throws RefreshException {
-        return baseUrl(identity).resolve("oauth/revoke");
-    }
-
-    @Override
-    protected Map<String, String> refreshParameters(Identity identity, String refreshToken) throws RefreshException {
-        Map<String, String> form = super.refreshParameters(identity, refreshToken);
-        form.put("redirect_uri", redirectUri); // documented as required by GitLab for this grant
-        return form;
-    }
-
-    /**
-     * Codes are redeemed at the default instance: the new identity is pinned to it, so its refreshes go there. Its
-     * account is the {@code id} of {@code GET /api/v4/user} on that same instance, asked with the new access token
-     * (any of the scopes {@code read_user}, {@code read_api} or {@code api} allows it).
-     *
-     * @throws org.oauthidentity.authorize.AccountLookupException that call failed: the link fails and the flow
-     *     revokes the new grant
-     */
-    @Override
-    protected Identity newIdentity(CodeExchange exchange, TokenResponse response) throws RefreshException {
-        Identity issued = super.newIdentity(exchange, response).toBuilder()
-                .refreshToken(response.refreshToken().orElse(null))
-                .extra(BASE_URL_EXTRA, defaultBaseUrl.toString())
-                .build();
-        return AccountLookup.fromUserApi(settings.httpClient(), baseUrl(issued).resolve("api/v4/user"), "id", issued,
-                settings.maxResponseBytes());
-    }
-
-    @Override
-    protected RefreshException mapError(ErrorResponse e) {
-        RefreshException mapped = super.mapError(e);
-        if (mapped instanceof ProviderConfigurationException) {
-            return new ProviderConfigurationException(details(e).hint("GitLab rejected this application for provider '"
-                    + key() + "': check the application ID and secret of the OAuth application registered on that "
-                    + "instance (they differ per instance); identities are not affected"));
+        Routed(HttpUrl baseUrl, GitLabInstance instance) {
+            this.baseUrl = baseUrl;
+            this.instance = instance;
         }
-        return mapped;
     }
 
     @Override
     public String toString() {
-        return "GitLabProvider{key=" + key() + ", defaultBaseUrl=" + Endpoints.display(defaultBaseUrl) + ", clientId="
-                + settings.clientId() + ", allowedHosts=" + (allowedHosts.isEmpty() ? "any" : allowedHosts) + '}';
+        List<String> others = new ArrayList<>();
+        instances.values().stream().skip(1).forEach(i -> others.add(Endpoints.display(i.baseUrl())));
+        return "GitLabProvider{key=" + key() + ", defaultBaseUrl=" + Endpoints.display(defaultInstance.baseUrl())
+                + ", clientId=" + defaultInstance.settings().clientId() + ", instances=" + others + ", allowedHosts="
+                + allowedHosts + ", plainHttpHosts=" + defaultInstance.settings().plainHttpHosts() + '}';
     }
 
     /** Not thread-safe; build on one thread. {@link #build()} validates everything. */
@@ -169,6 +203,8 @@ public final class GitLabProvider extends OAuth2Provider {
         private String baseUrl = GITLAB_COM;
         private String redirectUri;
         private final Set<String> allowedHosts = new HashSet<>();
+        private final Set<String> plainHttpHosts = new LinkedHashSet<>();
+        private final List<String[]> instances = new ArrayList<>();
 
         private Builder() {
         }
@@ -180,21 +216,23 @@ public final class GitLabProvider extends OAuth2Provider {
         }
 
         /**
-         * The instance of identities without {@link GitLabProvider#BASE_URL_EXTRA}, and the one accounts are linked
-         * at; default {@value GitLabProvider#GITLAB_COM}.
+         * The default instance: the one of identities without {@link GitLabProvider#BASE_URL_EXTRA}, and where
+         * accounts are linked unless the flow's redirect URI is another instance's; default
+         * {@value GitLabProvider#GITLAB_COM}. Its OAuth application is {@link #clientId}, {@link #clientSecret},
+         * {@link #redirectUri}.
          */
         public Builder baseUrl(String baseUrl) {
             this.baseUrl = baseUrl;
             return this;
         }
 
-        /** The OAuth application's ID. Required. */
+        /** The default instance's OAuth application ID. Required. */
         public Builder clientId(String clientId) {
             settings.clientId(clientId);
             return this;
         }
 
-        /** The OAuth application's secret. Required. */
+        /** The default instance's OAuth application secret. Required. */
         public Builder clientSecret(String clientSecret) {
             settings.clientSecret(clientSecret);
             return this;
@@ -202,23 +240,37 @@ public final class GitLabProvider extends OAuth2Provider {
 
         /**
          * The scopes an authorization asks for unless the flow names others, e.g. {@code api}, {@code read_user};
-         * none by default (GitLab then grants the application's default scopes).
+         * none by default (GitLab then grants the application's default scopes). The same on every instance.
          */
         public Builder scopes(String... scopes) {
             settings.scopes(List.of(scopes));
             return this;
         }
 
-        /** The callback registered with the OAuth application. Required: GitLab documents it for refreshes. */
+        /**
+         * The callback registered with the default instance's OAuth application. Required: GitLab documents it for
+         * refreshes.
+         */
         public Builder redirectUri(String redirectUri) {
             this.redirectUri = redirectUri;
             return this;
         }
 
         /**
-         * Restricts the instances identities may name to these hosts (bare names, e.g.
-         * {@code gitlab.example.com}); the default instance is always allowed. Without it, any https host is
-         * accepted, and the client secret goes wherever an identity points.
+         * Adds a GitLab instance with the OAuth application registered there: identities naming this base URL are
+         * refreshed and revoked with these credentials, and a flow whose redirect URI is {@code redirectUri} links
+         * accounts here. The redirect URI must differ from every other instance's. None by default: only the
+         * default instance is served.
+         */
+        public Builder instance(String baseUrl, String clientId, String clientSecret, String redirectUri) {
+            instances.add(new String[] {baseUrl, clientId, clientSecret, redirectUri});
+            return this;
+        }
+
+        /**
+         * Hosts (bare names, e.g. {@code gitlab-geo.example.com}) whose instances use the default instance's OAuth
+         * application: identities naming any base URL on them are served with the default client id and secret, so
+         * name only hosts of the same GitLab (a Geo secondary, another name of the same server). None by default.
          */
         public Builder allowedHosts(Collection<String> hosts) {
             allowedHosts.addAll(InstanceUrls.hosts(hosts));
@@ -230,7 +282,24 @@ public final class GitLabProvider extends OAuth2Provider {
             return allowedHosts(Arrays.asList(hosts));
         }
 
-        /** The client to share connection pools with; its redirects are turned off for token requests. */
+        /**
+         * Lets instances on {@code host} (a bare name such as {@code gitlab.ci.internal}) be reached over plain
+         * http: client secrets, codes and tokens then cross the network unencrypted. For a GitLab in a test
+         * environment only; one host per call, no wildcard, and building logs a WARN. Without it, an instance must
+         * use https (plain http only on loopback). It allows no instance by itself: the host's instance must still
+         * be the default, an {@link #instance} or on an {@link #allowedHosts allowed host}.
+         *
+         * @see OAuth2Settings.Builder#dangerouslyAllowPlainHttp(String)
+         */
+        public Builder dangerouslyAllowPlainHttp(String host) {
+            plainHttpHosts.add(Endpoints.hostName(host));
+            return this;
+        }
+
+        /**
+         * The client to share connection pools with; its redirects are turned off for token requests. Default: core's
+         * shared client (see {@link OAuth2Settings} for its timeouts).
+         */
         public Builder httpClient(OkHttpClient httpClient) {
             settings.httpClient(httpClient);
             return this;
@@ -246,25 +315,44 @@ public final class GitLabProvider extends OAuth2Provider {
             return this;
         }
 
-        /** @throws IllegalArgumentException naming what is missing, malformed or insecure */
+        /** @throws IllegalArgumentException naming what is missing, malformed, insecure or configured twice */
         public GitLabProvider build() {
-            HttpUrl base = InstanceUrls.normalise(baseUrl, Set.of());
+            HttpUrl base = InstanceUrls.normalise(baseUrl, plainHttpHosts);
+            plainHttpHosts.forEach(settings::dangerouslyAllowPlainHttp);
+            OAuth2Settings defaults = endpoints(settings, base).build();
+            List<GitLabInstance> built = new ArrayList<>();
+            built.add(new GitLabInstance(defaults, base, requireRedirectUri(redirectUri), true));
+            for (String[] added : instances) {
+                HttpUrl instanceBase = InstanceUrls.normalise(added[0], plainHttpHosts);
+                // From the default's settings: the same key, client, clock and plain-http hosts (warned about once).
+                OAuth2Settings own = endpoints(defaults.toBuilder(), instanceBase)
+                        .clientId(added[1])
+                        .clientSecret(added[2])
+                        .build();
+                built.add(new GitLabInstance(own, instanceBase, requireRedirectUri(added[3]), false));
+            }
+            return new GitLabProvider(built, Set.copyOf(allowedHosts));
+        }
+
+        private static OAuth2Settings.Builder endpoints(OAuth2Settings.Builder settings, HttpUrl base) {
+            if (base.toString().length() > InstanceUrls.MAX_BASE_URL_CHARS) {
+                throw new IllegalArgumentException("GitLab base URL is longer than " + InstanceUrls.MAX_BASE_URL_CHARS
+                        + " characters: " + Endpoints.display(base));
+            }
+            return settings
+                    .tokenUrl(base.resolve("oauth/token").toString())
+                    .revocationUrl(base.resolve("oauth/revoke").toString())
+                    .authorizationUrl(base.resolve("oauth/authorize").toString());
+        }
+
+        private static String requireRedirectUri(String redirectUri) {
             if (redirectUri == null || redirectUri.isBlank()) {
                 throw new IllegalArgumentException("redirectUri is required: GitLab expects the registered callback");
             }
             if (HttpUrl.parse(redirectUri.trim()) == null) {
                 throw new IllegalArgumentException("redirectUri is not an absolute http(s) URL");
             }
-            Set<String> hosts = new HashSet<>(allowedHosts);
-            if (!hosts.isEmpty()) {
-                hosts.add(base.host());
-            }
-            OAuth2Settings built = settings
-                    .tokenUrl(base.resolve("oauth/token").toString())
-                    .revocationUrl(base.resolve("oauth/revoke").toString())
-                    .authorizationUrl(base.resolve("oauth/authorize").toString())
-                    .build();
-            return new GitLabProvider(built, base, redirectUri.trim(), Set.copyOf(hosts));
+            return redirectUri.trim();
         }
     }
 }

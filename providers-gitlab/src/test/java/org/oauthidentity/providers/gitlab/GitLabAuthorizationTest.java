@@ -1,6 +1,7 @@
 package org.oauthidentity.providers.gitlab;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.oauthidentity.providers.gitlab.GitLabFixtures.CLIENT_ID;
 import static org.oauthidentity.providers.gitlab.GitLabFixtures.CLIENT_SECRET;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
+import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.authorize.AuthorizationException;
 import org.oauthidentity.authorize.AuthorizationException.GrantRevocation;
 import org.oauthidentity.authorize.AuthorizationException.Reason;
@@ -207,11 +209,15 @@ class GitLabAuthorizationTest {
     }
 
     @Test
-    void aLinkedIdentityIsRefreshedAtItsInstanceEvenAfterTheDefaultInstanceChanged() throws Exception {
+    void aLinkedIdentityIsRefreshedAtItsInstanceAfterTheDefaultChangedWhileThatInstanceIsStillConfigured()
+            throws Exception {
         Identity linked = flow.complete(instance.approve(flow.start(REDIRECT_URI, ALICE, List.of())), ALICE);
         instance.answerRefreshOf(LINKED_REFRESH_TOKEN, json(200, CURRENT_GITLAB_TOKEN));
-        // Later the service's provider under this key points its default at another instance.
-        GitLabProvider reconfigured = GitLabFixtures.provider(gitlabCom.url("/").toString()).providerKey(KEY).build();
+        // Later the service's provider under this key points its default at another instance, and keeps this one.
+        GitLabProvider reconfigured = GitLabFixtures.provider(gitlabCom.url("/").toString()).providerKey(KEY)
+                .redirectUri("https://sentry.example.com/extensions/gitlab-com/setup/")
+                .instance(instanceBase, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+                .build();
         IdentityRefresher refresher = IdentityRefresher.builder(identities).provider(reconfigured).build();
 
         Identity refreshed = refresher.refresh(linked);
@@ -221,12 +227,70 @@ class GitLabAuthorizationTest {
         RecordedRequest refresh = instance.requests().get(1);
         assertThat(refresh.getUrl().encodedPath()).isEqualTo("/gitlab/oauth/token");
         assertThat(form(refresh)).containsEntry("grant_type", "refresh_token")
-                .containsEntry("refresh_token", LINKED_REFRESH_TOKEN);
+                .containsEntry("refresh_token", LINKED_REFRESH_TOKEN)
+                .containsEntry("redirect_uri", REDIRECT_URI);
         assertThat(refreshed.accessToken()).isEqualTo(NEW_ACCESS_TOKEN);
         assertThat(refreshed.refreshToken()).contains(NEW_REFRESH_TOKEN);
         assertThat(refreshed.extras()).containsEntry(GitLabProvider.BASE_URL_EXTRA, instanceBase);
         assertThat(identities.find(linked.id())).contains(refreshed);
         assertThat(refreshed.version()).isEqualTo(2);
+    }
+
+    @Test
+    void aLinkedIdentityOfAnInstanceNoLongerConfiguredIsRefusedAndNothingIsSent() throws Exception {
+        Identity linked = flow.complete(instance.approve(flow.start(REDIRECT_URI, ALICE, List.of())), ALICE);
+        GitLabProvider reconfigured = GitLabFixtures.provider(gitlabCom.url("/").toString()).providerKey(KEY).build();
+
+        assertThatThrownBy(() -> reconfigured.refresh(linked))
+                .isInstanceOf(ProviderConfigurationException.class)
+                .satisfies(e -> assertThat(((ProviderConfigurationException) e).concernsOneIdentity()).isTrue());
+
+        assertThat(gitlabCom.getRequestCount()).as("the secret of the new default never went there").isZero();
+        assertThat(instance.requests()).as("only the code exchange").hasSize(1);
+    }
+
+    /**
+     * Given one provider with two instances, each with its own application and redirect URI, and one flow: the
+     * redirect URI a flow starts with picks the instance, through to the code exchange and the refreshes.
+     */
+    @Test
+    void oneFlowLinksAtANonDefaultInstanceWithThatInstancesApplication() throws Exception {
+        String otherId = "c0ffee0000000000000000000000000000000000000000000000000000000001";
+        String otherSecret = "gloas-other-instance-secret-0000000000000000000000000000000000000002";
+        String otherRedirect = "https://sentry.example.com/extensions/gitlab/example/setup/";
+        GitLabProvider provider = GitLabFixtures.provider(gitlabCom.url("/").toString()).providerKey(KEY)
+                .instance(selfManaged.url("/gitlab").toString(), otherId, otherSecret, otherRedirect)
+                .build();
+        AuthorizationFlow both = AuthorizationFlow.builder(provider)
+                .identityStore(identities)
+                .pendingAuthorizations(new InMemoryPendingAuthorizationStore())
+                .clock(CLOCK)
+                .idGenerator(() -> "identity-example")
+                .build();
+
+        AuthorizationRedirect atDefault = both.start(REDIRECT_URI, ALICE, List.of());
+        AuthorizationRedirect atOther = both.start(otherRedirect, ALICE, List.of());
+        Identity linked = both.complete(instance.approve(atOther), ALICE);
+
+        assertThat(atDefault.url().toString()).startsWith(gitlabCom.url("/oauth/authorize").toString());
+        assertThat(atDefault.url().queryParameter("client_id")).isEqualTo(CLIENT_ID);
+        assertThat(atOther.url().toString()).startsWith(instanceBase + "oauth/authorize");
+        assertThat(atOther.url().queryParameter("client_id")).isEqualTo(otherId);
+        assertThat(form(instance.requests().get(0))).containsEntry("client_id", otherId)
+                .containsEntry("client_secret", otherSecret)
+                .containsEntry("redirect_uri", otherRedirect);
+        assertThat(linked.extras()).containsEntry(GitLabProvider.BASE_URL_EXTRA, instanceBase);
+        assertThat(linked.externalUserId()).as("user ids of two instances collide: qualified by the instance")
+                .contains(GitLabOAuthEndpoint.USER_ID + "@localhost:" + selfManaged.getPort() + "/gitlab");
+
+        instance.answerRefreshOf(LINKED_REFRESH_TOKEN, json(200, CURRENT_GITLAB_TOKEN));
+        provider.refresh(linked);
+        assertThat(form(instance.requests().get(1))).containsEntry("client_id", otherId)
+                .containsEntry("client_secret", otherSecret)
+                .containsEntry("redirect_uri", otherRedirect);
+        assertThat(instance.requests()).allSatisfy(request ->
+                assertThat(request.getBody().utf8()).doesNotContain(CLIENT_SECRET));
+        assertThat(gitlabCom.getRequestCount()).isZero();
     }
 
     private static Map<String, String> query(HttpUrl url) {

@@ -19,9 +19,9 @@ class GitLabBuildTest {
                 .clientId(CLIENT_ID).clientSecret(CLIENT_SECRET).redirectUri(REDIRECT_URI).build();
 
         assertThat(provider.key()).isEqualTo("gitlab");
-        assertThat(provider.settings().tokenUrl()).isEqualTo(HttpUrl.get("https://gitlab.com/oauth/token"));
-        assertThat(provider.settings().revocationUrl()).isEqualTo(HttpUrl.get("https://gitlab.com/oauth/revoke"));
-        assertThat(provider.settings().clientAuthentication()).isEqualTo(ClientAuthentication.CLIENT_SECRET_POST);
+        assertThat(provider.defaultInstance().settings().tokenUrl()).isEqualTo(HttpUrl.get("https://gitlab.com/oauth/token"));
+        assertThat(provider.defaultInstance().settings().revocationUrl()).isEqualTo(HttpUrl.get("https://gitlab.com/oauth/revoke"));
+        assertThat(provider.defaultInstance().settings().clientAuthentication()).isEqualTo(ClientAuthentication.CLIENT_SECRET_POST);
     }
 
     @Test
@@ -51,7 +51,7 @@ class GitLabBuildTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("https");
 
         GitLabProvider onLoopback = GitLabFixtures.provider("http://127.0.0.1:8929/gitlab").build();
-        assertThat(onLoopback.settings().tokenUrl()).isEqualTo(HttpUrl.get("http://127.0.0.1:8929/gitlab/oauth/token"));
+        assertThat(onLoopback.defaultInstance().settings().tokenUrl()).isEqualTo(HttpUrl.get("http://127.0.0.1:8929/gitlab/oauth/token"));
     }
 
     @Test
@@ -69,6 +69,39 @@ class GitLabBuildTest {
         GitLabProvider provider = GitLabFixtures.provider("https://gitlab.com").build();
 
         assertThat(provider.toString()).doesNotContain(CLIENT_SECRET).contains("gitlab.com");
-        assertThat(provider.settings().toString()).doesNotContain(CLIENT_SECRET);
+        assertThat(provider.defaultInstance().settings().toString()).doesNotContain(CLIENT_SECRET);
+    }
+
+    @Test
+    void anInstanceConfiguredTwiceOrWithoutItsOwnCredentialsIsRefused() {
+        assertThatThrownBy(() -> GitLabFixtures.provider("https://gitlab.com")
+                .instance("https://GITLAB.com/", "other-id", "other-secret", "https://app.example.com/other").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("configured twice");
+        assertThatThrownBy(() -> GitLabFixtures.provider("https://gitlab.com")
+                .instance("https://gitlab.example.com", "other-id", " ", "https://app.example.com/other").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("clientSecret");
+        assertThatThrownBy(() -> GitLabFixtures.provider("https://gitlab.com")
+                .instance("https://gitlab.example.com", "other-id", "other-secret", null).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("redirectUri");
+        assertThatThrownBy(() -> GitLabFixtures.provider("https://gitlab.com")
+                .instance("http://gitlab.example.com", "other-id", "other-secret", "https://app.example.com/other").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("https");
+    }
+
+    @Test
+    void twoInstancesSharingARedirectUriAreRefusedBecauseTheFlowCouldNotTellThemApart() {
+        assertThatThrownBy(() -> GitLabFixtures.provider("https://gitlab.com")
+                .instance("https://gitlab.example.com", "other-id", "other-secret", REDIRECT_URI).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("redirect URI");
+    }
+
+    @Test
+    void toStringNamesTheInstancesButNoSecret() {
+        GitLabProvider provider = GitLabFixtures.provider("https://gitlab.com")
+                .instance("https://gitlab.example.com/gitlab", "other-id", "other-secret-123", "https://app.example.com/o")
+                .build();
+
+        assertThat(provider.toString()).contains("gitlab.com", "gitlab.example.com/gitlab/")
+                .doesNotContain(CLIENT_SECRET).doesNotContain("other-secret-123");
     }
 }

@@ -67,8 +67,11 @@ class GitLabEndToEndTest {
 
         @Override
         GitLabProvider.Builder provider(FakeAuthorizationServer server) {
-            // Nothing GitLab is served at the root: only the identity's own instance URL can work.
-            return super.provider(server).baseUrl(server.url("/").toString());
+            // Nothing GitLab is served at the root: only the identity's own instance URL can work. The instance under
+            // /gitlab is registered with its application; the root, another instance, has its own callback.
+            return super.provider(server).baseUrl(server.url("/").toString())
+                    .redirectUri("https://app.example.com/oauth/gitlab-root/callback")
+                    .instance(server.baseUrl(), server.clientId(), server.clientSecret(), server.redirectUri());
         }
 
         @Override
