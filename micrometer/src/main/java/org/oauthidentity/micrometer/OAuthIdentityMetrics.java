@@ -25,7 +25,7 @@ import org.oauthidentity.sweep.ValidationSweep;
  * }</pre>
  *
  * <p>Each listener it makes records its meters, then passes the event on to the listener it wraps (the
- * service's own), so one listener slot serves both. What the guarantees are:
+ * service's own), so one listener slot serves both. It guarantees:
  * <ul>
  *   <li><b>Bounded tags, nothing secret.</b> Tags are the provider key, an outcome or state from a fixed set, the
  *       vendor's error code when it is one of the standard ones ({@code other} for any other code), and the
