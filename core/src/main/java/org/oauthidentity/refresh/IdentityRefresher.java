@@ -235,7 +235,13 @@ public final class IdentityRefresher {
     /** One refresh, on the executor's thread. */
     private Identity run(String id, long incarnation, long observedVersion, String seenAccess)
             throws RefreshException {
-        IdentityStore.RefreshLease lease = acquire(id);
+        IdentityStore.RefreshLease lease;
+        try {
+            lease = acquire(id);
+        } catch (RefreshException e) {
+            notify(() -> listener.refreshFailed(id, e));
+            throw e;
+        }
         // Renewed for as long as this caller holds it: the token request, a wait for an earlier holder, the save.
         try (LeaseKeeper keeper = LeaseKeeper.start(lease)) {
             Identity current = lease.identity();
@@ -279,8 +285,11 @@ public final class IdentityRefresher {
                 return adoptOrConclude(lease, current, e);
             }
             Identity saved = persist(lease, current, refreshed);
-            Duration took = Duration.ofNanos(System.nanoTime() - started);
-            notify(() -> listener.refreshSucceeded(id, took));
+            if (saved.sameIncarnation(current)) {
+                // (Otherwise the id was linked again meanwhile: persist reported that as adopted.)
+                Duration took = Duration.ofNanos(System.nanoTime() - started);
+                notify(() -> listener.refreshSucceeded(id, took));
+            }
             return saved;
         } catch (RefreshException e) {
             notify(() -> listener.refreshFailed(id, e));

@@ -79,6 +79,20 @@ class IdentityRefresherFaultTest {
         assertThat(result).isEqualTo(relinked.get());
         assertThat(result.incarnation()).isNotEqualTo(old.incarnation());
         assertThat(listener.count("adopted")).isEqualTo(1);
+        assertThat(listener.count("succeeded")).as("reported once, as adopted").isZero();
+    }
+
+    @Test
+    void aLeaseThatCannotBeHadIsReportedToTheListener() throws Exception {
+        InMemoryIdentityStore store = new InMemoryIdentityStore();
+        Identity stored = store.create(account("user-1", "old-access", "old-refresh"));
+        IdentityRefresher impatient = IdentityRefresher.builder(store).provider(new ScriptedProvider())
+                .listener(listener).leaseWait(Duration.ZERO).build();
+
+        try (IdentityStore.RefreshLease held = store.acquireRefreshLease("user-1", Duration.ZERO)) {
+            assertThrows(TransientRefreshException.class, () -> impatient.refresh(stored));
+        }
+        assertThat(listener.count("failed")).isEqualTo(1);
     }
 
     @Test
