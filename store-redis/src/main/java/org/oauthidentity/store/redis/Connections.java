@@ -7,6 +7,8 @@ import java.util.Objects;
 import java.util.function.Function;
 import org.oauthidentity.IdentityStoreException;
 import org.oauthidentity.RefreshException.Details;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.util.Pool;
@@ -18,6 +20,7 @@ import redis.clients.jedis.util.Pool;
  * is invalidated when it broke. Every failure becomes an {@link IdentityStoreException}. Thread-safe (the pool is).
  */
 final class Connections {
+    private static final Logger log = LoggerFactory.getLogger(Connections.class);
     private static final int MAX_DEPTH = 16;
 
     private final Pool<Jedis> pool;
@@ -72,18 +75,22 @@ final class Connections {
     }
 
     private void giveBack(Jedis jedis, Connection connection, int poolTimeout, boolean failed) {
-        // A failed command may have left an answer unread on the connection: it never serves another command.
-        if (failed || connection.isBroken()) {
-            pool.returnBrokenResource(jedis);
-            return;
+        try {
+            // A failed command may have left an answer unread on the connection: it never serves another command.
+            if (!failed && !connection.isBroken()) {
+                connection.setSoTimeout(poolTimeout);
+                pool.returnResource(jedis);
+                return;
+            }
+        } catch (RuntimeException e) {
+            // The socket broke while being reset: drop the connection below.
         }
         try {
-            connection.setSoTimeout(poolTimeout);
-        } catch (RuntimeException e) {
             pool.returnBrokenResource(jedis);
-            return;
+        } catch (RuntimeException e) {
+            // Destroying a connection to a Redis that went away can fail too; the call's own outcome stands.
+            log.debug("could not drop a broken Redis connection ({})", e.getClass().getSimpleName());
         }
-        pool.returnResource(jedis);
     }
 
     /** {@code failure} when no message in its chain shows a piece of a secret; otherwise none of the chain. */

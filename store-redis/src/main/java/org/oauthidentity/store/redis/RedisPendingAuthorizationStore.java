@@ -53,10 +53,11 @@ import redis.clients.jedis.util.Pool;
  * <p><b>Failures and time bounds.</b> Every failure of Redis or of the pool (refused connection, timeout, no
  * connection free, an error reply) is an {@link IdentityStoreException}, which {@link AuthorizationFlow} reports
  * as an {@code AuthorizationException} with reason {@code UNAVAILABLE}. No call waits longer than
- * {@link Builder#timeout} for a pooled connection, nor that long for the answer to its command (the pool's own
- * socket timeout when shorter); a connection that Redis was asked to open waits at most the pool's connect
- * timeout (Jedis: 2 seconds unless configured). After a timeout during {@code consume} the record may or may not
- * have been consumed; either way the user starts again. Messages name the operation and the provider at most,
+ * {@link Builder#timeout} for a connection from the pool (whatever the pool's own {@code maxWait}, whose default
+ * is forever), nor longer than that for the answer to its command (the pool's socket timeout when shorter). A
+ * connection the pool opens for the call is bounded by the pool's own connect and socket timeouts (Jedis: 2
+ * seconds each unless configured; never configure them as 0, which is forever). After a timeout during
+ * {@code consume} the record may or may not have been consumed; either way the user starts again. Messages name the operation and the provider at most,
  * never a key, digest or verifier; a cause whose message echoes a piece of one is withheld. Logs (debug only)
  * name providers and times. {@link #toString()} shows the prefix, the timeout and whether the verifier is
  * encrypted.
