@@ -45,7 +45,12 @@ public final class AuthorizationException extends Exception {
          * came from the token endpoint.
          */
         CONFIGURATION,
-        /** The token endpoint failed transiently; cause: a {@link TransientRefreshException}. */
+        /**
+         * The token endpoint failed transiently (cause: a {@link TransientRefreshException}), or the
+         * {@link PendingAuthorizationStore} failed (cause: the store's exception, an
+         * {@link org.oauthidentity.IdentityStoreException} from this library's stores): Redis or the database is
+         * down or did not answer in time. Nothing was stored; the user starts again.
+         */
         UNAVAILABLE,
         /**
          * The token endpoint refused the exchange for another stated reason; cause: a

@@ -65,7 +65,8 @@ import org.slf4j.LoggerFactory;
  * identity every time.
  *
  * <p>Guarantees: a state is accepted at most once, only before its TTL ran out, only from its owner; every
- * failure is an {@link AuthorizationException} with a {@link Reason} and leaves no identity created or changed
+ * failure is an {@link AuthorizationException} with a {@link Reason} (a failing {@link PendingAuthorizationStore}
+ * too: {@link Reason#UNAVAILABLE}, the store's exception as the cause) and leaves no identity created or changed
  * (the store writes atomically, after the exchange succeeded). A failed completion still consumes the pending
  * authorization, so a callback can never be replayed; the user starts again. When the code was redeemed and the
  * account lookup ({@link Reason#ACCOUNT_UNKNOWN}) or the store ({@link Reason#NOT_STORED}) then failed, the new
@@ -124,7 +125,7 @@ public final class AuthorizationFlow {
      * @param scopes the scopes to ask for; empty for the provider's defaults
      * @return the URL to redirect the browser to, the state it carries, and its expiry
      * @throws AuthorizationException reason {@link Reason#CONFIGURATION} when the provider cannot build an
-     *     authorize URL; nothing was recorded then
+     *     authorize URL, {@link Reason#UNAVAILABLE} when the pending store failed; nothing was recorded then
      * @throws IllegalArgumentException for a malformed redirect URI or a blank owner
      */
     public AuthorizationRedirect start(String redirectUri, String ownerBinding, List<String> scopes)
@@ -150,7 +151,7 @@ public final class AuthorizationFlow {
         }
         String stateDigest = FlowSecrets.sha256(state);
         Instant expiresAt = now.plus(ttl);
-        pending.put(keyOf(stateDigest), PendingAuthorization.builder()
+        PendingAuthorization authorization = PendingAuthorization.builder()
                 .stateDigest(stateDigest)
                 .providerKey(provider.key())
                 .redirectUri(redirectUri)
@@ -158,7 +159,12 @@ public final class AuthorizationFlow {
                 .ownerDigest(FlowSecrets.sha256(ownerBinding))
                 .scopes(requested)
                 .createdAt(now)
-                .build(), expiresAt);
+                .build();
+        try {
+            pending.put(keyOf(stateDigest), authorization, expiresAt);
+        } catch (RuntimeException e) {
+            throw pendingStoreFailed("could not record the authorization", e);
+        }
         log.debug("started an authorization at {} (expires {}, pkce {})", provider.key(), expiresAt, verifier != null);
         return new AuthorizationRedirect(url, state, expiresAt);
     }
@@ -339,7 +345,12 @@ public final class AuthorizationFlow {
     /** Finds, checks and spends the pending authorization of {@code state}. */
     private PendingAuthorization consume(String state, Instant now) throws AuthorizationException {
         String stateDigest = FlowSecrets.sha256(state);
-        Optional<PendingAuthorization> found = pending.consume(keyOf(stateDigest), now);
+        Optional<PendingAuthorization> found;
+        try {
+            found = pending.consume(keyOf(stateDigest), now);
+        } catch (RuntimeException e) {
+            throw pendingStoreFailed("could not look the state up", e);
+        }
         if (found.isEmpty()) {
             throw failure(Reason.INVALID_STATE, "unknown, expired or already used state");
         }
@@ -399,6 +410,13 @@ public final class AuthorizationFlow {
         log.debug("code exchange at {} failed: {}", provider.key(), reason);
         return new AuthorizationException(reason, meaning + ": " + e.getMessage(), e.error().orElse(null),
                 e.errorDescription().orElse(null), e);
+    }
+
+    /** The pending store's messages name providers at most; its class is all the message needs. */
+    private AuthorizationException pendingStoreFailed(String what, RuntimeException e) {
+        log.debug("the pending-authorization store failed for {}: {}", provider.key(), e.getClass().getSimpleName());
+        return new AuthorizationException(Reason.UNAVAILABLE, "the pending-authorization store failed ("
+                + e.getClass().getSimpleName() + ") and " + what + "; the user has to start again", null, null, e);
     }
 
     private AuthorizationException failure(Reason reason, String message) {

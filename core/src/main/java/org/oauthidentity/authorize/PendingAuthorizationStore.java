@@ -11,7 +11,8 @@ import java.util.Optional;
  * <p>Implementations must be thread-safe, and {@link #consume} atomic across every process sharing the
  * store: of any number of concurrent calls for one key, at most one gets the record. Time comes from the
  * caller ({@code now}), never from the store's own clock. Failures of the store itself are unchecked
- * exceptions.
+ * exceptions ({@link org.oauthidentity.IdentityStoreException} in this library's stores), which
+ * {@link AuthorizationFlow} reports as {@link AuthorizationException.Reason#UNAVAILABLE}.
  */
 public interface PendingAuthorizationStore {
 

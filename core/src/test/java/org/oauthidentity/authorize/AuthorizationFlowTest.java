@@ -11,6 +11,7 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityNotValid;
+import org.oauthidentity.IdentityStoreException;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.authorize.AuthorizationException.Reason;
@@ -305,6 +307,44 @@ class AuthorizationFlowTest {
         assertThat(e.tokenEndpointError()).containsInstanceOf(TransientRefreshException.class);
         assertThat(((TransientRefreshException) e.tokenEndpointError().get()).retryAfter())
                 .contains(Duration.ofSeconds(30));
+        assertThat(storedIdentityCount()).isZero();
+    }
+
+    @Test
+    void aPendingStoreThatFailsIsUnavailableAtStartAndAtCompletionAndNothingIsExchangedOrStored() throws Exception {
+        HttpUrl callback = vendor.visit(flow.start(FakeVendor.REDIRECT_URI, ALICE, List.of()).url());
+        IdentityStoreException down = new IdentityStoreException("the store is down");
+        AuthorizationFlow overFailingStore = AuthorizationFlow.builder(provider(settings().build()))
+                .identityStore(identities)
+                .pendingAuthorizations(new PendingAuthorizationStore() {
+                    @Override
+                    public void put(String key, PendingAuthorization authorization, Instant expiresAt) {
+                        throw down;
+                    }
+
+                    @Override
+                    public Optional<PendingAuthorization> consume(String key, Instant now) {
+                        throw down;
+                    }
+
+                    @Override
+                    public int purgeExpired(Instant now) {
+                        throw down;
+                    }
+                })
+                .clock(clock)
+                .build();
+
+        AuthorizationException atStart = refused(() -> overFailingStore.start(FakeVendor.REDIRECT_URI, ALICE, List.of()));
+        AuthorizationException atCompletion = refused(() -> overFailingStore.complete(callback, ALICE));
+
+        for (AuthorizationException e : List.of(atStart, atCompletion)) {
+            assertThat(e.reason()).isEqualTo(Reason.UNAVAILABLE);
+            assertThat(e.getCause()).isSameAs(down);
+            assertThat(e.tokenEndpointError()).isEmpty();
+            assertThat(e.grantRevocation()).isEqualTo(AuthorizationException.GrantRevocation.NO_GRANT);
+        }
+        assertThat(vendor.tokenRequests()).isZero();
         assertThat(storedIdentityCount()).isZero();
     }
 
