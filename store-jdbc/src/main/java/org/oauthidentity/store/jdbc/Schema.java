@@ -60,7 +60,7 @@ final class Schema {
             new Version(4, "V4__owner.sql", JdbcIdentityStore.TABLE, "owner_id"));
 
     // The same DDL in both dialects.
-    private static final String CREATE_HISTORY = "CREATE TABLE IF NOT EXISTS " + HISTORY + " ("
+    static final String CREATE_HISTORY = "CREATE TABLE IF NOT EXISTS " + HISTORY + " ("
             + "version INT NOT NULL PRIMARY KEY, "
             + "script VARCHAR(255) NOT NULL, "
             + "checksum VARCHAR(64) NOT NULL, "
