@@ -257,6 +257,7 @@ abstract class SchemaMigrationContractTest {
         SchemaVersionException pending = catchThrowableOfType(
                 () -> JdbcPendingAuthorizationStore.builder(db.pool).build(), SchemaVersionException.class);
 
+        assertThat(identities).as("refused").isNotNull();
         assertThat(identities.reason()).isEqualTo(SchemaVersionException.Reason.OUTDATED);
         assertThat(identities.databaseVersion()).isEqualTo(1);
         assertThat(identities.missingVersions()).containsExactly(3, 4);
@@ -277,6 +278,7 @@ abstract class SchemaMigrationContractTest {
         SchemaVersionException refused = catchThrowableOfType(
                 () -> JdbcIdentityStore.builder(db.pool).build(), SchemaVersionException.class);
 
+        assertThat(refused).as("refused").isNotNull();
         assertThat(refused.reason()).isEqualTo(SchemaVersionException.Reason.OUTDATED);
         assertThat(refused.databaseVersion()).isZero();
         assertThat(refused.missingVersions()).containsExactly(1, 3, 4);
@@ -284,15 +286,23 @@ abstract class SchemaMigrationContractTest {
     }
 
     @Test
-    void aSchemaAMigrationToolOwnsIsUsedAsItIsWhenMigrationIsOff() {
-        // The scripts run by Flyway or Liquibase: no history of ours.
-        startAt(1, 2, 3, 4);
+    void aSchemaAMigrationToolOwnsIsCheckedAndUsedAsItIsWhenMigrationIsOff() {
+        // The scripts run by Flyway or Liquibase, up to version 3: no history of ours.
+        startAt(1, 2, 3);
 
-        JdbcIdentityStore store = JdbcIdentityStore.builder(db.pool).clock(clock).build();
+        SchemaVersionException refused = catchThrowableOfType(
+                () -> JdbcIdentityStore.builder(db.pool).clock(clock).build(), SchemaVersionException.class);
         JdbcPendingAuthorizationStore pending = JdbcPendingAuthorizationStore.builder(db.pool).build();
 
-        assertThat(store.create(legacy("alice", 0)).version()).isEqualTo(1);
+        assertThat(refused).as("refused").isNotNull();
+        assertThat(refused.missingVersions()).containsExactly(4);
+        assertThat(refused.getMessage()).contains("V4__owner.sql");
         assertPendingAuthorizationsWork(pending, null);
+
+        // The tool applies version 4: the store builds, and the schema stays the tool's.
+        startAt(4);
+        JdbcIdentityStore store = JdbcIdentityStore.builder(db.pool).clock(clock).build();
+        assertThat(store.create(legacy("alice", 0)).version()).isEqualTo(1);
         assertThat(tableExists(Schema.HISTORY)).isFalse();
     }
 
