@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
@@ -307,48 +303,6 @@ abstract class SchemaMigrationContractTest {
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------
-
-    /** A pool that records the SQL its connections run as plain statements (the migrator's DDL). */
-    static final class DdlRecorder extends ConnectionSource {
-        private final DataSource pool;
-        private final List<String> ran;
-
-        DdlRecorder(DataSource pool, List<String> ran) {
-            this.pool = pool;
-            this.ran = ran;
-        }
-
-        @Override
-        public Connection getConnection() throws SQLException {
-            Connection connection = pool.getConnection();
-            return proxy(Connection.class, connection, (method, args) -> {
-                Object result = method.invoke(connection, args);
-                if (result instanceof Statement statement && !(result instanceof PreparedStatement)) {
-                    return proxy(Statement.class, statement, (m, a) -> {
-                        if (m.getName().equals("execute")) {
-                            ran.add((String) a[0]);
-                        }
-                        return m.invoke(statement, a);
-                    });
-                }
-                return result;
-            });
-        }
-
-        interface Call {
-            Object invoke(Method method, Object[] args) throws Exception;
-        }
-
-        private static <T> T proxy(Class<T> type, T target, Call call) {
-            return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, method, args) -> {
-                try {
-                    return call.invoke(method, args);
-                } catch (InvocationTargetException e) {
-                    throw e.getCause();
-                }
-            }));
-        }
-    }
 
     JdbcIdentityStore.Builder migrating(DataSource dataSource) {
         return JdbcIdentityStore.builder(dataSource).clock(clock).migrateSchema();
