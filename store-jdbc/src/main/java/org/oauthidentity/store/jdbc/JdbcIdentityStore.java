@@ -56,7 +56,9 @@ import org.slf4j.LoggerFactory;
  * instances take disjoint pages without waiting for each other.
  *
  * <p>Tokens are stored as they are unless a {@link TokenCipher} is set. Timestamps are stored to the
- * microsecond. The store never creates tables unless asked ({@link Builder#createSchemaIfMissing()}).
+ * microsecond. The store never changes the schema unless asked ({@link Builder#migrateSchema()}); without that,
+ * {@link Builder#build()} checks that the database has the schema versions it needs, and refuses one that is older
+ * or newer ({@link SchemaVersionException}).
  *
  * <p><b>Accounts.</b> A unique index on {@code (provider_key, external_user_id, owner_id)} keeps one identity
  * per vendor account and owner, across processes: a {@link #create} or {@link #save} that would add a second one
@@ -68,11 +70,8 @@ public final class JdbcIdentityStore implements IdentityStore {
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(60);
 
     static final String TABLE = "oauth_identity";
-    /** The scripts of {@code oauth_identity}, in order (version 2 is another table's). */
-    static final List<String> SCHEMA_SCRIPTS = List.of("V1__oauth_identity.sql", "V3__incarnation.sql",
-            "V4__owner.sql");
-    /** The column the newest script adds: where it is, the table is up to date. */
-    static final String NEWEST_COLUMN = "owner_id";
+    /** The schema versions of {@code oauth_identity} (version 2 is another table's). */
+    static final List<Integer> SCHEMA_VERSIONS = List.of(1, 3, 4);
 
     private static final Logger log = LoggerFactory.getLogger(JdbcIdentityStore.class);
     private static final String WRITTEN = "version, incarnation, last_verified_at, status, lease_owner";
@@ -462,7 +461,7 @@ public final class JdbcIdentityStore implements IdentityStore {
         private Clock clock = Clock.systemUTC();
         private Duration leaseTtl = DEFAULT_LEASE_TTL;
         private TokenCipher cipher;
-        private boolean createSchema;
+        private boolean migrateSchema;
         private RefreshLeases.Pause pause = RefreshLeases.Pause.SLEEP;
 
         private Builder(DataSource dataSource) {
@@ -506,14 +505,22 @@ public final class JdbcIdentityStore implements IdentityStore {
         }
 
         /**
-         * Creates or upgrades the table at {@link #build()}: unless it exists with its newest column, applies the
-         * dialect's scripts of {@code oauth_identity} in order ({@code V1__oauth_identity.sql},
-         * {@code V3__incarnation.sql}, {@code V4__owner.sql}), each of which only adds what is missing. Instances starting together are
-         * fine. Leave it off when a migration tool owns the schema.
+         * Migrates the schema at {@link #build()} to the newest version this release knows: records in
+         * {@code oauth_identity_schema_history} which versions the database has (recognising those an earlier
+         * release or a migration tool applied), then runs the missing scripts in order (both tables': the
+         * pending authorizations' too). Instances starting together are safe on PostgreSQL (one migrates, the
+         * others wait) and within one JVM on H2; an up-to-date database costs two catalog queries and no lock.
+         * Default off: then {@link #build()} only checks the schema. Leave it off when a migration tool owns the
+         * schema.
          */
-        public Builder createSchemaIfMissing() {
-            this.createSchema = true;
+        public Builder migrateSchema() {
+            this.migrateSchema = true;
             return this;
+        }
+
+        /** The earlier name of {@link #migrateSchema()}, which it calls. */
+        public Builder createSchemaIfMissing() {
+            return migrateSchema();
         }
 
         Builder leasePause(RefreshLeases.Pause pause) {
@@ -522,16 +529,20 @@ public final class JdbcIdentityStore implements IdentityStore {
         }
 
         /**
-         * Builds the store. Opens a connection only to detect the dialect (when not set) and to create the
-         * schema (when asked).
+         * Builds the store. Opens connections to detect the dialect (when not set), and to migrate the schema
+         * (when asked) or else check it: a few catalog queries.
          *
-         * @throws IdentityStoreException the database could not be reached for either
+         * @throws IdentityStoreException the database could not be reached
+         * @throws SchemaVersionException the schema lacks a version this store needs (migration off), or is
+         *     newer than this release
          * @throws IllegalArgumentException the database is neither PostgreSQL nor H2
          */
         public JdbcIdentityStore build() {
             Dialect resolved = dialect != null ? dialect : Dialect.detect(dataSource);
-            if (createSchema) {
-                Schema.apply(dataSource, resolved, SCHEMA_SCRIPTS, TABLE, NEWEST_COLUMN);
+            if (migrateSchema) {
+                Schema.migrate(dataSource, resolved);
+            } else {
+                Schema.require(dataSource, resolved, SCHEMA_VERSIONS, "JdbcIdentityStore");
             }
             return new JdbcIdentityStore(this, resolved);
         }

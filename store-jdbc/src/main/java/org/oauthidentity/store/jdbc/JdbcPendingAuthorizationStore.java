@@ -43,12 +43,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Failures</b> of the database are {@link IdentityStoreException}s; their messages name the operation
  * and the provider at most, never a key, state digest, owner digest or verifier, and a driver message in the
- * cause that echoes any piece of one is withheld. The store never creates its table unless asked
- * ({@link Builder#createSchemaIfMissing()}).
+ * cause that echoes any piece of one is withheld. The store never changes the schema unless asked
+ * ({@link Builder#migrateSchema()}); without that, {@link Builder#build()} checks that its table is there and
+ * refuses a schema newer than this release ({@link SchemaVersionException}).
  */
 public final class JdbcPendingAuthorizationStore implements PendingAuthorizationStore {
     static final String TABLE = "oauth_pending_authorization";
-    static final String SCHEMA_SCRIPT = "V2__pending_authorizations.sql";
+    /** The schema version of {@code oauth_pending_authorization}. */
+    static final List<Integer> SCHEMA_VERSIONS = List.of(2);
 
     private static final Logger log = LoggerFactory.getLogger(JdbcPendingAuthorizationStore.class);
     private static final String COLUMNS = "pending_key, provider_key, state_digest, owner_digest, redirect_uri,"
@@ -280,7 +282,7 @@ public final class JdbcPendingAuthorizationStore implements PendingAuthorization
         private final DataSource dataSource;
         private Dialect dialect;
         private TokenCipher cipher;
-        private boolean createSchema;
+        private boolean migrateSchema;
 
         private Builder(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -303,25 +305,36 @@ public final class JdbcPendingAuthorizationStore implements PendingAuthorization
         }
 
         /**
-         * Creates the table and its index at {@link #build()} if the table does not exist (the dialect's
-         * {@code V2__pending_authorizations.sql}). Leave it off when a migration tool owns the schema.
+         * Migrates the schema at {@link #build()} to the newest version this release knows, both tables (see
+         * {@link JdbcIdentityStore.Builder#migrateSchema()}; the pending authorizations' table is
+         * {@code V2__pending_authorizations.sql}). Default off: then {@link #build()} only checks the schema.
+         * Leave it off when a migration tool owns the schema.
          */
-        public Builder createSchemaIfMissing() {
-            this.createSchema = true;
+        public Builder migrateSchema() {
+            this.migrateSchema = true;
             return this;
         }
 
+        /** The earlier name of {@link #migrateSchema()}, which it calls. */
+        public Builder createSchemaIfMissing() {
+            return migrateSchema();
+        }
+
         /**
-         * Builds the store. Opens a connection only to detect the dialect (when not set) and to create the
-         * schema (when asked).
+         * Builds the store. Opens connections to detect the dialect (when not set), and to migrate the schema
+         * (when asked) or else check it: a few catalog queries.
          *
-         * @throws IdentityStoreException the database could not be reached for either
+         * @throws IdentityStoreException the database could not be reached
+         * @throws SchemaVersionException the schema lacks the store's table (migration off), or is newer than
+         *     this release
          * @throws IllegalArgumentException the database is neither PostgreSQL nor H2
          */
         public JdbcPendingAuthorizationStore build() {
             Dialect resolved = dialect != null ? dialect : Dialect.detect(dataSource);
-            if (createSchema) {
-                Schema.createIfMissing(dataSource, resolved, SCHEMA_SCRIPT, TABLE);
+            if (migrateSchema) {
+                Schema.migrate(dataSource, resolved);
+            } else {
+                Schema.require(dataSource, resolved, SCHEMA_VERSIONS, "JdbcPendingAuthorizationStore");
             }
             return new JdbcPendingAuthorizationStore(this, resolved);
         }

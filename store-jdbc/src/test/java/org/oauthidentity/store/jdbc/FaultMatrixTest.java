@@ -197,6 +197,7 @@ class FaultMatrixTest {
             return new InMemoryIdentityStore();
         }
         postgres.execute("DROP TABLE IF EXISTS oauth_identity");
+        postgres.execute("DROP TABLE IF EXISTS " + Schema.HISTORY);
         return JdbcIdentityStore.builder(postgres.pool).clock(clock).createSchemaIfMissing().build();
     }
 

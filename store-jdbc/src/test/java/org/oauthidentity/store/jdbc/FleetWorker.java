@@ -41,6 +41,9 @@ import org.oauthidentity.refresh.RetryPolicy;
  *     READY; then "GO" -&gt; threads claim pages until one comes back empty: "CLAIMED id,id,..." per page, "DONE &lt;n&gt;"
  * hold &lt;dialect&gt; &lt;url&gt; &lt;user&gt; &lt;password&gt; &lt;identityId&gt; &lt;leaseTtlMillis&gt;
  *     takes the identity's refresh lease, "HELD", and keeps it until the process dies
+ * migrate &lt;dialect&gt; &lt;url&gt; &lt;user&gt; &lt;password&gt; &lt;identityId&gt;
+ *     READY; then "GO" -&gt; builds a store that migrates the schema, creates the identity, "MIGRATED", or
+ *     "FAILED &lt;exception&gt;"
  * chaos &lt;dialect&gt; &lt;url&gt; &lt;user&gt; &lt;password&gt; ...
  *     one instance of a service under a faulty token endpoint: see {@link ChaosWorker}
  * </pre>
@@ -68,6 +71,9 @@ public final class FleetWorker {
                 case "hold":
                     hold(JdbcIdentityStore.builder(pool).dialect(dialect)
                             .leaseTtl(Duration.ofMillis(Long.parseLong(args[6]))).build(), args[5], in);
+                    break;
+                case "migrate":
+                    migrate(pool, dialect, args[5], in);
                     break;
                 case "chaos":
                     ChaosWorker.run(pool, dialect, Arrays.copyOfRange(args, 5, args.length), in);
@@ -166,6 +172,20 @@ public final class FleetWorker {
         // Keeps it until killed: never closes it.
         while (in.readLine() != null) {
             // wait for the end of stdin or for the kill
+        }
+    }
+
+    private static void migrate(TestPool pool, Dialect dialect, String id, BufferedReader in) throws Exception {
+        say("READY");
+        if (!"GO".equals(in.readLine())) {
+            return;
+        }
+        try {
+            JdbcIdentityStore store = JdbcIdentityStore.builder(pool).dialect(dialect).migrateSchema().build();
+            store.create(Identity.builder().id(id).providerKey("gitlab").accessToken("at-" + id).build());
+            say("MIGRATED");
+        } catch (RuntimeException e) {
+            say("FAILED " + e);
         }
     }
 

@@ -549,6 +549,7 @@ abstract class JdbcIdentityStoreContractTest extends StoreTestSupport {
                 startFromAVersionOneTableHoldingAlice();
             } else {
                 db.execute("DROP TABLE oauth_identity");
+                db.execute("DROP TABLE " + Schema.HISTORY); // a release before the history
             }
             CyclicBarrier start = new CyclicBarrier(instances);
             List<Future<JdbcIdentityStore>> started = new ArrayList<>();
@@ -574,6 +575,7 @@ abstract class JdbcIdentityStoreContractTest extends StoreTestSupport {
     /** The table as a release before incarnations left it: the version 1 script, and a row its code inserted. */
     private void startFromAVersionOneTableHoldingAlice() {
         db.execute("DROP TABLE oauth_identity");
+        db.execute("DROP TABLE IF EXISTS " + Schema.HISTORY); // that release had no history
         for (String statement : Schema.statements(db.dialect, "V1__oauth_identity.sql")) {
             db.execute(statement);
         }

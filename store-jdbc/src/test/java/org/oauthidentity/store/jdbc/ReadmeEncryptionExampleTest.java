@@ -19,8 +19,8 @@ class ReadmeEncryptionExampleTest {
             byte[] oldKey = TestKeys.newKey();
             byte[] newKey = TestKeys.newKey();
             Map<String, String> secrets = Map.of("TOKEN_KEY_2026_11", Base64.getEncoder().encodeToString(oldKey));
-            JdbcIdentityStore.builder(dataSource).createSchemaIfMissing().build();
-            JdbcPendingAuthorizationStore.builder(dataSource).createSchemaIfMissing().build();
+            JdbcIdentityStore.builder(dataSource).migrateSchema().build();
+            JdbcPendingAuthorizationStore.builder(dataSource).migrateSchema().build();
 
             // ---- as in README.md
             byte[] key = Base64.getDecoder().decode(secrets.get("TOKEN_KEY_2026_11"));  // System.getenv(), your vault, ...

@@ -25,7 +25,7 @@ class ReadmeExampleTest {
 
             // ---- as in README.md
             JdbcIdentityStore store = JdbcIdentityStore.builder(dataSource)  // your pool (HikariCP, ...)
-                    .createSchemaIfMissing()                                 // or apply the schema with your migration tool
+                    .migrateSchema()                                         // or apply the scripts with your migration tool
                     .tokenCipher(cipher)                                     // optional: encrypt tokens at rest
                     .build();
             IdentityRefresher refresher = IdentityRefresher.builder(store).provider(gitlab).build();

@@ -21,7 +21,7 @@ class ReadmePendingExampleTest {
                 FakeAuthorizationServer vendor = FakeAuthorizationServer.builder().start()) {
             DataSource dataSource = db.pool;
             TokenCipher cipher = TestKeys.newCipher();
-            JdbcIdentityStore store = JdbcIdentityStore.builder(dataSource).createSchemaIfMissing().build();
+            JdbcIdentityStore store = JdbcIdentityStore.builder(dataSource).migrateSchema().build();
             OAuth2Provider provider = OAuth2Provider.create(vendor.oauth2Settings()
                     .authorizationUrl(vendor.authorizeUrl()).build());
             String redirectUri = vendor.redirectUri();
@@ -32,7 +32,7 @@ class ReadmePendingExampleTest {
             AuthorizationFlow flow = AuthorizationFlow.builder(provider)           // an AuthorizationCodeProvider
                     .identityStore(store)                                          // the JdbcIdentityStore above
                     .pendingAuthorizations(JdbcPendingAuthorizationStore.builder(dataSource)
-                            .createSchemaIfMissing()                               // or V2__pending_authorizations.sql
+                            .migrateSchema()                                       // or apply the scripts yourself
                             .tokenCipher(cipher)                                   // optional: the PKCE verifier at rest
                             .build())
                     .build();

@@ -86,6 +86,7 @@ abstract class RefreshThroughStoreTest extends StoreTestSupport {
         Identity alice = store.create(identity("alice"));
         CountingDataSource counting = new CountingDataSource(db.pool);
         JdbcIdentityStore counted = JdbcIdentityStore.builder(counting).dialect(db.dialect).clock(clock).build();
+        counting.reset(); // build() checked the schema
         DummyProvider vendor = DummyProvider.create("gitlab", clock).otherwise(DummyProvider.Step.ROTATE);
         IdentityRefresher refresher = IdentityRefresher.builder(counted).provider(vendor).build();
 
