@@ -148,7 +148,7 @@ public abstract class PendingAuthorizationStoreContract {
     // ---- helpers a store's own tests may use too --------------------------------------------------------------
 
     /** A started authorization as {@link AuthorizationFlow} records it: digests of a random state and session. */
-    protected static final class Started {
+    public static final class Started {
         /** The state sent to the vendor (a secret). */
         public final String state = random(43);
         /** The owner binding (a secret). */

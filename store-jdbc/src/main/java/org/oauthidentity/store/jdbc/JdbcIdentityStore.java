@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * <p>Tokens are stored as they are unless a {@link TokenCipher} is set. Timestamps are stored to the
  * microsecond. The store never changes the schema unless asked ({@link Builder#migrateSchema()}); without that,
  * {@link Builder#build()} checks that the database has the schema versions it needs, and refuses one that is older
- * or newer ({@link SchemaVersionException}).
+ * ({@link SchemaVersionException}); a newer one (a later release migrated it) is used with a warning.
  *
  * <p><b>Accounts.</b> A unique index on {@code (provider_key, external_user_id, owner_id)} keeps one identity
  * per vendor account and owner, across processes: a {@link #create} or {@link #save} that would add a second one
@@ -533,8 +533,7 @@ public final class JdbcIdentityStore implements IdentityStore {
          * (when asked) or else check it: a few catalog queries.
          *
          * @throws IdentityStoreException the database could not be reached
-         * @throws SchemaVersionException the schema lacks a version this store needs (migration off), or is
-         *     newer than this release
+         * @throws SchemaVersionException the schema lacks a version this store needs (migration off)
          * @throws IllegalArgumentException the database is neither PostgreSQL nor H2
          */
         public JdbcIdentityStore build() {

@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Failures</b> of the database are {@link IdentityStoreException}s; their messages name the operation
  * and the provider at most, never a key, state digest, owner digest or verifier, and a driver message in the
  * cause that echoes any piece of one is withheld. The store never changes the schema unless asked
- * ({@link Builder#migrateSchema()}); without that, {@link Builder#build()} checks that its table is there and
- * refuses a schema newer than this release ({@link SchemaVersionException}).
+ * ({@link Builder#migrateSchema()}); without that, {@link Builder#build()} checks that its table is there
+ * ({@link SchemaVersionException}).
  */
 public final class JdbcPendingAuthorizationStore implements PendingAuthorizationStore {
     static final String TABLE = "oauth_pending_authorization";
@@ -325,8 +325,7 @@ public final class JdbcPendingAuthorizationStore implements PendingAuthorization
          * (when asked) or else check it: a few catalog queries.
          *
          * @throws IdentityStoreException the database could not be reached
-         * @throws SchemaVersionException the schema lacks the store's table (migration off), or is newer than
-         *     this release
+         * @throws SchemaVersionException the schema lacks the store's table (migration off)
          * @throws IllegalArgumentException the database is neither PostgreSQL nor H2
          */
         public JdbcPendingAuthorizationStore build() {

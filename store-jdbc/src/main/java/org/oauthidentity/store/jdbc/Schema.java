@@ -19,6 +19,8 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The versioned schema of both stores, and its migration. The versions are the scripts shipped in
@@ -28,8 +30,10 @@ import javax.sql.DataSource;
  * migration tool built): each version is then recognised by the table or column its script adds.
  *
  * <p>{@link #migrate} brings a database at any version (none included) to {@link #LATEST}; {@link #require}
- * only checks that a store's versions are there. Both refuse a database whose history records a version newer
- * than {@link #LATEST} ({@link SchemaVersionException}). Every script only creates what is missing
+ * only checks that a store's versions are there. A database whose history records a version newer than
+ * {@link #LATEST} (migrated by a later release) is used as it is, with a warning: every version only adds
+ * (tables, and columns that are nullable or have a default), so a release keeps working on a later schema and a
+ * rolling upgrade never locks out the instances not yet upgraded. Every script only creates what is missing
  * ({@code IF NOT EXISTS}), so a script run twice (H2 cannot undo DDL: a migration cut short is run again) does
  * no harm; new scripts must keep that property.
  *
@@ -45,6 +49,7 @@ import javax.sql.DataSource;
  * the same moment. Thread-safe; holds no state.
  */
 final class Schema {
+    private static final Logger log = LoggerFactory.getLogger(Schema.class);
     /** The newest version; what {@link #migrate} brings a database to. */
     static final int LATEST = 4;
     static final String HISTORY = "oauth_identity_schema_history";
@@ -90,7 +95,6 @@ final class Schema {
      * Brings the database to {@link #LATEST}: records the versions found when there is no history yet, then runs
      * and records each missing version's script, in order.
      *
-     * @throws SchemaVersionException the history records a version newer than {@link #LATEST}
      * @throws org.oauthidentity.IdentityStoreException the database failed
      */
     static void migrate(DataSource dataSource, Dialect dialect) {
@@ -107,12 +111,11 @@ final class Schema {
      * Checks, without changing anything, that the database has every version in {@code needed}.
      *
      * @param store the store that needs them, for the message
-     * @throws SchemaVersionException a needed version is missing, or the history records one newer than
-     *     {@link #LATEST}
+     * @throws SchemaVersionException a needed version is missing
      */
     static void require(DataSource dataSource, Dialect dialect, Collection<Integer> needed, String store) {
         State state = read(dataSource, dialect);
-        refuseNewer(state);
+        warnIfNewer(state);
         List<Integer> missing = needed.stream().filter(v -> !state.versions().contains(v)).sorted().toList();
         if (!missing.isEmpty()) {
             String scripts = VERSIONS.stream().filter(v -> missing.contains(v.number())).map(Version::script)
@@ -127,7 +130,7 @@ final class Schema {
     private static void migrateUnlocked(DataSource dataSource, Dialect dialect) {
         for (int attempt = 1; ; attempt++) {
             State state = read(dataSource, dialect);
-            refuseNewer(state);
+            warnIfNewer(state);
             if (state.complete()) {
                 return;
             }
@@ -142,12 +145,11 @@ final class Schema {
         }
     }
 
-    private static void refuseNewer(State state) {
+    private static void warnIfNewer(State state) {
         if (state.highest() > LATEST) {
-            throw new SchemaVersionException(SchemaVersionException.Reason.NEWER_THAN_CODE, state.highest(), List.of(),
-                    "the database schema is at version " + state.highest() + " (" + HISTORY + "), newer than this"
-                    + " release of the JDBC stores knows (" + LATEST + "); it does not use a schema it does not"
-                    + " know: deploy the release that migrated it, or a later one");
+            log.warn("the database schema is at version {} ({}), newer than this release of the JDBC stores knows "
+                    + "({}): it is used as it is (every version only adds); upgrade this instance", state.highest(),
+                    HISTORY, LATEST);
         }
     }
 
@@ -170,7 +172,7 @@ final class Schema {
                         }
                     }
                 }
-                refuseNewer(new State(done, true));
+                warnIfNewer(new State(done, true));
                 for (Version version : VERSIONS) {
                     if (!done.contains(version.number())) {
                         for (String sql : statements(dialect, version.script())) {

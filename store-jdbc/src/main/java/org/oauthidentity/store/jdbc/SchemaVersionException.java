@@ -18,12 +18,7 @@ public final class SchemaVersionException extends IllegalStateException {
          * Versions the store needs are missing and the store was not asked to migrate
          * ({@code migrateSchema()} off): apply them with your migration tool, or turn migration on.
          */
-        OUTDATED,
-        /**
-         * The schema history records a version this release does not know: the database was migrated by a
-         * newer release. This release refuses to write to a schema it does not know.
-         */
-        NEWER_THAN_CODE
+        OUTDATED
     }
 
     private final Reason reason;
@@ -52,7 +47,7 @@ public final class SchemaVersionException extends IllegalStateException {
         return Schema.LATEST;
     }
 
-    /** @return the versions the store needs and the database lacks, ascending; empty for {@link Reason#NEWER_THAN_CODE} */
+    /** @return the versions the store needs and the database lacks, ascending */
     public List<Integer> missingVersions() {
         return missingVersions == null ? List.of() : missingVersions;
     }
