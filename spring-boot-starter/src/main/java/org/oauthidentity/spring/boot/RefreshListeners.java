@@ -1,0 +1,80 @@
+package org.oauthidentity.spring.boot;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+import org.oauthidentity.RefreshException;
+import org.oauthidentity.refresh.RefreshListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every {@link RefreshListener} bean of the application as one listener, in bean order. A listener that throws is
+ * logged and skipped; the others still hear the event. Thread-safe when the listeners are.
+ */
+final class RefreshListeners implements RefreshListener {
+    private static final Logger log = LoggerFactory.getLogger(RefreshListeners.class);
+
+    private final List<RefreshListener> listeners;
+
+    private RefreshListeners(List<RefreshListener> listeners) {
+        this.listeners = listeners;
+    }
+
+    static RefreshListener of(List<RefreshListener> listeners) {
+        if (listeners.isEmpty()) {
+            return RefreshListener.NONE;
+        }
+        return listeners.size() == 1 ? listeners.get(0) : new RefreshListeners(List.copyOf(listeners));
+    }
+
+    private void each(Consumer<RefreshListener> event) {
+        for (RefreshListener listener : listeners) {
+            try {
+                event.accept(listener);
+            } catch (RuntimeException e) {
+                log.warn("refresh listener {} failed; ignored", listener.getClass().getName(), e);
+            }
+        }
+    }
+
+    @Override
+    public void refreshStarted(String identityId) {
+        each(l -> l.refreshStarted(identityId));
+    }
+
+    @Override
+    public void refreshSucceeded(String identityId, Duration took) {
+        each(l -> l.refreshSucceeded(identityId, took));
+    }
+
+    @Override
+    public void refreshAdopted(String identityId) {
+        each(l -> l.refreshAdopted(identityId));
+    }
+
+    @Override
+    public void refreshFailed(String identityId, RefreshException error) {
+        each(l -> l.refreshFailed(identityId, error));
+    }
+
+    @Override
+    public void refreshOutcomeUnknown(String identityId, RefreshException error) {
+        each(l -> l.refreshOutcomeUnknown(identityId, error));
+    }
+
+    @Override
+    public void refreshRetried(String identityId, int failedAttempt, Duration delay, RefreshException cause) {
+        each(l -> l.refreshRetried(identityId, failedAttempt, delay, cause));
+    }
+
+    @Override
+    public void requestRetried(String identityId) {
+        each(l -> l.requestRetried(identityId));
+    }
+
+    @Override
+    public String toString() {
+        return "RefreshListeners" + listeners;
+    }
+}
