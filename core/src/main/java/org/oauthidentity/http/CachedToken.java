@@ -25,7 +25,7 @@ import org.oauthidentity.TokenResponseException;
  */
 final class CachedToken {
     /** Nothing loaded yet: every caller must wait for the store to be read. Sends no token; replaced by anything loaded. */
-    static final CachedToken UNLOADED = new CachedToken(null, -1, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE);
+    static final CachedToken UNLOADED = new CachedToken(null, null, -1, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE);
 
     /** Keeps instant arithmetic far from overflow; ±146 million years is plenty. */
     private static final long MILLIS_LIMIT = Long.MAX_VALUE / 4;
@@ -36,6 +36,8 @@ final class CachedToken {
      * and a few numbers), and the refresher reads the rest from the store under the lease.
      */
     final String authorization;
+    /** The identity's provider key (for listeners); null only for {@link #UNLOADED}. */
+    final String providerKey;
     final long version;
     final long incarnation;
     final long staleAt;
@@ -43,8 +45,10 @@ final class CachedToken {
 
     private static final String BEARER = "Bearer ";
 
-    private CachedToken(String authorization, long version, long incarnation, long staleAt, long refreshAt) {
+    private CachedToken(String authorization, String providerKey, long version, long incarnation, long staleAt,
+            long refreshAt) {
         this.authorization = authorization;
+        this.providerKey = providerKey;
         this.version = version;
         this.incarnation = incarnation;
         this.staleAt = staleAt;
@@ -69,15 +73,15 @@ final class CachedToken {
         }
         if (identity.expiresAt().isEmpty()) {
             // Unknown expiry: only a 401 tells that the token is no longer good.
-            return new CachedToken(authorization, identity.version(), identity.incarnation(), Long.MAX_VALUE,
-                    Long.MAX_VALUE);
+            return new CachedToken(authorization, identity.providerKey(), identity.version(), identity.incarnation(),
+                    Long.MAX_VALUE, Long.MAX_VALUE);
         }
         long expires = epochMillis(identity.expiresAt().get());
         long lifetime = Math.max(0, expires - nowMillis);
         long margin = Math.min(marginMillis, lifetime / 4);
         long stale = Math.max(margin, Math.min(staleWindowMillis, lifetime / 2));
-        return new CachedToken(authorization, identity.version(), identity.incarnation(), expires - stale,
-                expires - margin);
+        return new CachedToken(authorization, identity.providerKey(), identity.version(), identity.incarnation(),
+                expires - stale, expires - margin);
     }
 
     private static long epochMillis(Instant instant) {

@@ -81,7 +81,7 @@ final class RefreshInterceptor implements Interceptor {
             return response;
         }
         try {
-            listener.requestRetried(identityId);
+            listener.requestRetried(identityId, replacement.providerKey);
         } catch (RuntimeException e) {
             log.warn("refresh listener failed; ignored", e);
         }

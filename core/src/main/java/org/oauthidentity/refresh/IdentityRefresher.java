@@ -239,9 +239,10 @@ public final class IdentityRefresher {
         try {
             lease = acquire(id);
         } catch (RefreshException e) {
-            notify(() -> listener.refreshFailed(id, e));
+            notify(() -> listener.refreshFailed(id, null, e));
             throw e;
         }
+        String providerKey = lease.identity().providerKey();
         // Renewed for as long as this caller holds it: the token request, a wait for an earlier holder, the save.
         try (LeaseKeeper keeper = LeaseKeeper.start(lease)) {
             Identity current = lease.identity();
@@ -256,7 +257,7 @@ public final class IdentityRefresher {
                 // Refreshed (or linked again) by someone else: use theirs. A newer version that still carries
                 // the access token the caller had (a save that brought no usable token: a lost answer's mark, a
                 // new refresh token from an unusable answer) is refreshed below instead.
-                notify(() -> listener.refreshAdopted(id));
+                notify(() -> listener.refreshAdopted(id, providerKey));
                 return current;
             }
             Provider provider = providers.get(current.providerKey());
@@ -264,14 +265,14 @@ public final class IdentityRefresher {
                 throw new ProviderConfigurationException(Details.of(
                         "no provider registered for key '" + current.providerKey() + "' (identity " + id + ")"));
             }
-            notify(() -> listener.refreshStarted(id));
+            notify(() -> listener.refreshStarted(id, providerKey));
             long started = System.nanoTime();
             Identity refreshed;
             try {
                 refreshed = refreshWithRetries(provider, current, keeper);
             } catch (RefreshOutcomeUnknownException e) {
                 markUnanswered(lease, current);
-                notify(() -> listener.refreshOutcomeUnknown(id, e));
+                notify(() -> listener.refreshOutcomeUnknown(id, providerKey, e));
                 throw e;
             } catch (TokenResponseException e) {
                 if (e.issued().isPresent()) {
@@ -288,11 +289,11 @@ public final class IdentityRefresher {
             if (saved.sameIncarnation(current)) {
                 // (Otherwise the id was linked again meanwhile: persist reported that as adopted.)
                 Duration took = Duration.ofNanos(System.nanoTime() - started);
-                notify(() -> listener.refreshSucceeded(id, took));
+                notify(() -> listener.refreshSucceeded(id, providerKey, took));
             }
             return saved;
         } catch (RefreshException e) {
-            notify(() -> listener.refreshFailed(id, e));
+            notify(() -> listener.refreshFailed(id, providerKey, e));
             throw e;
         } finally {
             lease.close();
@@ -348,7 +349,7 @@ public final class IdentityRefresher {
                     throw e;
                 }
                 int failed = attempt;
-                notify(() -> listener.refreshRetried(current.id(), failed, delay.get(), e));
+                notify(() -> listener.refreshRetried(current.id(), current.providerKey(), failed, delay.get(), e));
                 try {
                     retryPolicy.sleeper().sleep(delay.get());
                 } catch (InterruptedException interrupted) {
@@ -383,7 +384,7 @@ public final class IdentityRefresher {
             }
         }
         if (rotatedElsewhere.isPresent()) {
-            notify(() -> listener.refreshAdopted(used.id()));
+            notify(() -> listener.refreshAdopted(used.id(), used.providerKey()));
             return rotatedElsewhere.get();
         }
         if (fromVendor && used.extra(UNANSWERED).isPresent()) {
@@ -472,7 +473,7 @@ public final class IdentityRefresher {
             if (relinked.isPresent()) {
                 log.warn("identity {}: unlinked and linked again while it was being refreshed; the old account's "
                         + "new tokens were dropped and the new account's are used", current.id());
-                notify(() -> listener.refreshAdopted(current.id()));
+                notify(() -> listener.refreshAdopted(current.id(), current.providerKey()));
                 return relinked.get();
             }
             throw new IdentityNotValid(Details.of("identity " + current.id()

@@ -49,20 +49,27 @@ public final class OAuthIdentityMetrics {
         return new OAuthIdentityMetrics(Objects.requireNonNull(registry, "registry"));
     }
 
-    /** As {@link #refreshListener(Function, RefreshListener)}, passing events on to no other listener. */
-    public RefreshListener refreshListener(Function<String, String> providerKeyOf) {
-        return refreshListener(providerKeyOf, RefreshListener.NONE);
+    /** As {@link #refreshListener(RefreshListener)}, passing events on to no other listener. */
+    public RefreshListener refreshListener() {
+        return refreshListener(RefreshListener.NONE);
     }
 
     /**
      * A listener for an {@link IdentityRefresher} (refreshes, retries) and for the {@link RefreshingHttpClient}s
-     * on it (401-driven retries): give the same one to both. One instance may serve several refreshers.
+     * on it (401-driven retries): give the same one to both. One instance may serve several refreshers. The
+     * {@code provider} tag is the provider key the refresher's events carry ({@code unknown} for the rare event
+     * without one: a lease that could not be had).
      *
-     * @param providerKeyOf the provider key of an identity id, for the {@code provider} tag: called on every
-     *     event, on the refreshing thread, so it must answer from memory, never from the store. A refresher of
-     *     one provider passes {@code id -> "gitlab"}; a service whose ids carry the key reads it from the id.
-     *     It must return one of the configured keys, never the id itself; null or a failure tags {@code unknown}.
      * @param next the service's own listener, told of every event after the meters are recorded
+     */
+    public RefreshListener refreshListener(RefreshListener next) {
+        return new RefreshMetrics(registry, id -> null, next);
+    }
+
+    /**
+     * As {@link #refreshListener(RefreshListener)}, with {@code providerKeyOf} naming the provider of the events
+     * that carry none (a lease that could not be had): it must answer from memory, never from the store, and
+     * return one of the configured keys, never the id itself; null or a failure tags {@code unknown}.
      */
     public RefreshListener refreshListener(Function<String, String> providerKeyOf, RefreshListener next) {
         return new RefreshMetrics(registry, providerKeyOf, next);

@@ -65,51 +65,90 @@ final class RefreshMetrics implements RefreshListener {
     }
 
     @Override
-    public void refreshStarted(String identityId) {
+    public void refreshStarted(String identityId, String providerKey) {
         Quietly.record(() -> started.set(new Started(identityId, clock.monotonicTime())));
-        Quietly.tell("refresh", () -> next.refreshStarted(identityId));
+        Quietly.tell("refresh", () -> next.refreshStarted(identityId, providerKey));
     }
 
     @Override
-    public void refreshSucceeded(String identityId, Duration took) {
+    public void refreshSucceeded(String identityId, String providerKey, Duration took) {
         Quietly.record(() -> {
             started.remove();
-            refreshes.withTags(tags(identityId, RefreshOutcome.SUCCEEDED, RefreshOutcome.NO_ERROR)).record(took);
+            refreshes.withTags(tags(identityId, providerKey, RefreshOutcome.SUCCEEDED, RefreshOutcome.NO_ERROR))
+                    .record(took);
         });
-        Quietly.tell("refresh", () -> next.refreshSucceeded(identityId, took));
+        Quietly.tell("refresh", () -> next.refreshSucceeded(identityId, providerKey, took));
     }
 
     @Override
-    public void refreshAdopted(String identityId) {
-        Quietly.record(() -> refreshes.withTags(tags(identityId, RefreshOutcome.ADOPTED, RefreshOutcome.NO_ERROR))
-                .record(sinceStart(identityId)));
-        Quietly.tell("refresh", () -> next.refreshAdopted(identityId));
+    public void refreshAdopted(String identityId, String providerKey) {
+        Quietly.record(() -> refreshes.withTags(tags(identityId, providerKey, RefreshOutcome.ADOPTED,
+                RefreshOutcome.NO_ERROR)).record(sinceStart(identityId)));
+        Quietly.tell("refresh", () -> next.refreshAdopted(identityId, providerKey));
     }
 
     /** Every failure, the lost answers included: {@link #refreshOutcomeUnknown} is reported here as well. */
     @Override
-    public void refreshFailed(String identityId, RefreshException error) {
-        Quietly.record(() -> refreshes.withTags(tags(identityId, RefreshOutcome.of(error),
+    public void refreshFailed(String identityId, String providerKey, RefreshException error) {
+        Quietly.record(() -> refreshes.withTags(tags(identityId, providerKey, RefreshOutcome.of(error),
                 RefreshOutcome.errorTag(error))).record(sinceStart(identityId)));
-        Quietly.tell("refresh", () -> next.refreshFailed(identityId, error));
+        Quietly.tell("refresh", () -> next.refreshFailed(identityId, providerKey, error));
     }
 
     /** Counted by {@link #refreshFailed}, which follows; only passed on. */
     @Override
+    public void refreshOutcomeUnknown(String identityId, String providerKey, RefreshException error) {
+        Quietly.tell("refresh", () -> next.refreshOutcomeUnknown(identityId, providerKey, error));
+    }
+
+    @Override
+    public void refreshRetried(String identityId, String providerKey, int failedAttempt, Duration delay,
+            RefreshException cause) {
+        Quietly.record(() -> refreshRetries.withTags("provider", providerKey(identityId, providerKey)).increment());
+        Quietly.tell("refresh", () -> next.refreshRetried(identityId, providerKey, failedAttempt, delay, cause));
+    }
+
+    @Override
+    public void requestRetried(String identityId, String providerKey) {
+        Quietly.record(() -> requestRetries.withTags("provider", providerKey(identityId, providerKey)).increment());
+        Quietly.tell("refresh", () -> next.requestRetried(identityId, providerKey));
+    }
+
+    // The forms without a provider key (a caller that is not the library's refresher): the fallback names it.
+
+    @Override
+    public void refreshStarted(String identityId) {
+        refreshStarted(identityId, null);
+    }
+
+    @Override
+    public void refreshSucceeded(String identityId, Duration took) {
+        refreshSucceeded(identityId, null, took);
+    }
+
+    @Override
+    public void refreshAdopted(String identityId) {
+        refreshAdopted(identityId, null);
+    }
+
+    @Override
+    public void refreshFailed(String identityId, RefreshException error) {
+        refreshFailed(identityId, null, error);
+    }
+
+    @Override
     public void refreshOutcomeUnknown(String identityId, RefreshException error) {
-        Quietly.tell("refresh", () -> next.refreshOutcomeUnknown(identityId, error));
+        refreshOutcomeUnknown(identityId, null, error);
     }
 
     @Override
     public void refreshRetried(String identityId, int failedAttempt, Duration delay, RefreshException cause) {
-        Quietly.record(() -> refreshRetries.withTags("provider", providerKey(identityId)).increment());
-        Quietly.tell("refresh", () -> next.refreshRetried(identityId, failedAttempt, delay, cause));
+        refreshRetried(identityId, null, failedAttempt, delay, cause);
     }
 
     @Override
     public void requestRetried(String identityId) {
-        Quietly.record(() -> requestRetries.withTags("provider", providerKey(identityId)).increment());
-        Quietly.tell("refresh", () -> next.requestRetried(identityId));
+        requestRetried(identityId, null);
     }
 
     /** Time since this thread's token request for {@code identityId} started, or zero if none did; clears it. */
@@ -122,12 +161,18 @@ final class RefreshMetrics implements RefreshListener {
         return Duration.ofNanos(Math.max(0, clock.monotonicTime() - s.nanos));
     }
 
-    private String[] tags(String identityId, RefreshOutcome outcome, String error) {
-        return new String[] {"provider", providerKey(identityId), "outcome", outcome.tag(), "error", error};
+    private String[] tags(String identityId, String providerKey, RefreshOutcome outcome, String error) {
+        return new String[] {"provider", providerKey(identityId, providerKey), "outcome", outcome.tag(), "error", error};
     }
 
-    /** The identity's provider key, or {@code unknown} when the function has none or fails. */
-    private String providerKey(String identityId) {
+    /**
+     * The provider key the event carries; for an event without one (a lease that could not be had), the
+     * fallback function's answer; {@code unknown} when neither has one.
+     */
+    private String providerKey(String identityId, String fromEvent) {
+        if (fromEvent != null && !fromEvent.isBlank()) {
+            return fromEvent;
+        }
         String key;
         try {
             key = providerKeyOf.apply(identityId);

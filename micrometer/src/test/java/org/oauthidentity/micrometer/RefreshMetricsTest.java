@@ -66,9 +66,8 @@ class RefreshMetricsTest {
                 heardByService.add("failed " + identityId);
             }
         };
-        // The service knows which provider each of its identities belongs to without asking the store.
-        metrics = OAuthIdentityMetrics.create(registry)
-                .refreshListener(id -> id.startsWith("retired-") ? "retired" : "vendor", service);
+        // The provider tag comes from the identity the refresher read under its lease.
+        metrics = OAuthIdentityMetrics.create(registry).refreshListener(service);
         refresher = IdentityRefresher.builder(store).provider(provider(server.clientSecret()))
                 .retryPolicy(RetryPolicy.of(3, Duration.ofMillis(200), Duration.ofSeconds(1)).withSleeper(d -> { }))
                 .listener(metrics).executor(Runnable::run).build();

@@ -9,8 +9,6 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +37,6 @@ class SweepMetricsTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final InMemoryIdentityStore store = new InMemoryIdentityStore();
     /** What the service knows of its identities, in memory: the metrics never ask the store. */
-    private final Map<String, String> providerOf = new ConcurrentHashMap<>();
     private FakeAuthorizationServer server;
     private ValidationSweep sweep;
 
@@ -52,7 +49,7 @@ class SweepMetricsTest {
                 .tokenUrl("http://127.0.0.1:1/oauth/token").httpClient(NO_RETRY).build());
         OAuthIdentityMetrics metrics = OAuthIdentityMetrics.create(registry);
         IdentityRefresher refresher = IdentityRefresher.builder(store).provider(vendor).provider(down)
-                .listener(metrics.refreshListener(providerOf::get))
+                .listener(metrics.refreshListener())
                 .executor(Runnable::run).build();
         // The service unlinks what is gone, and each check takes a second of the sweep's clock.
         SweepListener service = check -> {
@@ -155,6 +152,5 @@ class SweepMetricsTest {
 
     private void create(Identity identity) {
         store.create(identity);
-        providerOf.put(identity.id(), identity.providerKey());
     }
 }
