@@ -39,38 +39,76 @@ final class RefreshListeners implements RefreshListener {
     }
 
     @Override
+    public void refreshStarted(String identityId, String providerKey) {
+        each(l -> l.refreshStarted(identityId, providerKey));
+    }
+
+    @Override
+    public void refreshSucceeded(String identityId, String providerKey, Duration took) {
+        each(l -> l.refreshSucceeded(identityId, providerKey, took));
+    }
+
+    @Override
+    public void refreshAdopted(String identityId, String providerKey) {
+        each(l -> l.refreshAdopted(identityId, providerKey));
+    }
+
+    @Override
+    public void refreshFailed(String identityId, String providerKey, RefreshException error) {
+        each(l -> l.refreshFailed(identityId, providerKey, error));
+    }
+
+    @Override
+    public void refreshOutcomeUnknown(String identityId, String providerKey, RefreshException error) {
+        each(l -> l.refreshOutcomeUnknown(identityId, providerKey, error));
+    }
+
+    @Override
+    public void refreshRetried(String identityId, String providerKey, int failedAttempt, Duration delay,
+            RefreshException cause) {
+        each(l -> l.refreshRetried(identityId, providerKey, failedAttempt, delay, cause));
+    }
+
+    @Override
+    public void requestRetried(String identityId, String providerKey) {
+        each(l -> l.requestRetried(identityId, providerKey));
+    }
+
+    // Events without a provider key (not from the library's refresher) go on as such.
+
+    @Override
     public void refreshStarted(String identityId) {
-        each(l -> l.refreshStarted(identityId));
+        refreshStarted(identityId, null);
     }
 
     @Override
     public void refreshSucceeded(String identityId, Duration took) {
-        each(l -> l.refreshSucceeded(identityId, took));
+        refreshSucceeded(identityId, null, took);
     }
 
     @Override
     public void refreshAdopted(String identityId) {
-        each(l -> l.refreshAdopted(identityId));
+        refreshAdopted(identityId, null);
     }
 
     @Override
     public void refreshFailed(String identityId, RefreshException error) {
-        each(l -> l.refreshFailed(identityId, error));
+        refreshFailed(identityId, null, error);
     }
 
     @Override
     public void refreshOutcomeUnknown(String identityId, RefreshException error) {
-        each(l -> l.refreshOutcomeUnknown(identityId, error));
+        refreshOutcomeUnknown(identityId, null, error);
     }
 
     @Override
     public void refreshRetried(String identityId, int failedAttempt, Duration delay, RefreshException cause) {
-        each(l -> l.refreshRetried(identityId, failedAttempt, delay, cause));
+        refreshRetried(identityId, null, failedAttempt, delay, cause);
     }
 
     @Override
     public void requestRetried(String identityId) {
-        each(l -> l.requestRetried(identityId));
+        requestRetried(identityId, null);
     }
 
     @Override

@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import okhttp3.HttpUrl;
 import org.h2.jdbcx.JdbcDataSource;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.oauthidentity.refresh.RefreshListener;
+import org.oauthidentity.spring.boot.metrics.OAuthIdentityMetricsAutoConfiguration;
 import org.junit.jupiter.api.Test;
 import org.oauthidentity.IdentityStore;
 import org.oauthidentity.authorize.AuthorizationFlow;
@@ -59,6 +62,28 @@ class AutoConfigurationTest {
     }
 
     @Test
+    void withAMeterRegistryTheRefresherAndTheSweepAreMetered() {
+        runner.withConfiguration(AutoConfigurations.of(OAuthIdentityMetricsAutoConfiguration.class))
+                .withBean(SimpleMeterRegistry.class, SimpleMeterRegistry::new)
+                .withPropertyValues(GITLAB)
+                .run(context -> {
+                    assertThat(context).hasBean("oauthIdentityRefreshMetrics").hasBean("oauthIdentitySweepMetrics")
+                            .hasBean("oauthIdentityTokenCacheMetrics");
+                    assertThat(context.getBean("oauthIdentityRefreshMetrics")).isNotSameAs(RefreshListener.NONE);
+                    assertThat(context.getBean(SimpleMeterRegistry.class).find("oauth.identity.token.cache.size")
+                            .gauge()).isNotNull();
+                });
+    }
+
+    @Test
+    void withoutAMeterRegistryTheMetricsListenersRecordNothing() {
+        runner.withConfiguration(AutoConfigurations.of(OAuthIdentityMetricsAutoConfiguration.class))
+                .withPropertyValues(GITLAB)
+                .run(context -> assertThat(context.getBean("oauthIdentityRefreshMetrics"))
+                        .isSameAs(RefreshListener.NONE));
+    }
+
+    @Test
     void withoutDataSourceEveryBeanIsThereOnInMemoryStoresAndNoSweep() {
         runner.withPropertyValues(GITLAB).run(context -> {
             assertThat(context).hasNotFailed();
@@ -92,11 +117,15 @@ class AutoConfigurationTest {
     }
 
     @Test
-    void createSchemaFalseLeavesTheDatabaseAlone() {
+    void createSchemaFalseLeavesTheDatabaseAloneAndAMissingSchemaStopsTheStart() {
         DataSource h2 = h2();
         runner.withPropertyValues(GITLAB).withPropertyValues("oauth-identity.store.create-schema=false")
                 .withBean(DataSource.class, () -> h2).run(context -> {
-                    assertThat(context).getBean(IdentityStore.class).isInstanceOf(JdbcIdentityStore.class);
+                    // a migration tool owns the schema and has not run: the start fails, naming the scripts
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure()).rootCause()
+                            .isInstanceOf(org.oauthidentity.store.jdbc.SchemaVersionException.class)
+                            .hasMessageContaining("V1__oauth_identity.sql");
                     assertThat(tableExists(h2, "oauth_identity")).isFalse();
                     assertThat(tableExists(h2, "oauth_pending_authorization")).isFalse();
                 });

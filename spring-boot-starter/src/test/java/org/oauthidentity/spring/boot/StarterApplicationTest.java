@@ -20,6 +20,8 @@ import okhttp3.Response;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.oauthidentity.Identity;
@@ -72,6 +74,7 @@ class StarterApplicationTest {
     @Autowired HealthIndicator oauthIdentityHealthIndicator;
     @Autowired Events events;
     @Autowired CountingListener refreshes;
+    @Autowired MeterRegistry meters;
 
     private static FakeAuthorizationServer startGitLab() {
         try {
@@ -126,6 +129,11 @@ class StarterApplicationTest {
         @Bean
         CountingListener countingListener() {
             return new CountingListener();
+        }
+
+        @Bean
+        SimpleMeterRegistry meterRegistry() {
+            return new SimpleMeterRegistry();
         }
     }
 
@@ -208,6 +216,11 @@ class StarterApplicationTest {
         assertThat(callAs(alice.id())).isEqualTo(200);
         assertThat(GITLAB.tokenRequests("refresh_token")).isEqualTo(1);
         assertThat(refreshes.succeeded).hasValue(1);
+        // and Micrometer saw it, tagged by provider, with the client's token cache beside it
+        assertThat(meters.get("oauth.identity.refresh").tags("provider", "gitlab", "outcome", "succeeded").timer()
+                .count()).isEqualTo(1);
+        assertThat(meters.get("oauth.identity.token.cache.size").tags("client", "oauth-identity").gauge().value())
+                .isEqualTo(1.0);
         Identity refreshed = store.find(alice.id()).orElseThrow();
         assertThat(refreshed.version()).isEqualTo(2);
         assertThat(refreshed.accessToken()).isNotEqualTo(alice.accessToken());
