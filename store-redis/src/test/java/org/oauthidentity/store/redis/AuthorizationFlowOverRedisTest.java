@@ -103,7 +103,9 @@ class AuthorizationFlowOverRedisTest {
         vendor.signIn(ALICE);
         redis.flush();
         try (var c = database.getConnection(); var s = c.createStatement()) {
+            // A fresh schema: the identities, and the history that says which versions the database has.
             s.execute("DROP TABLE IF EXISTS oauth_identity");
+            s.execute("DROP TABLE IF EXISTS oauth_identity_schema_history");
         }
         one = new Instance();
         two = new Instance();
