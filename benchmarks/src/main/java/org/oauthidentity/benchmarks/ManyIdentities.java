@@ -30,8 +30,9 @@ final class ManyIdentities {
 
     /**
      * @param perIdentity bytes per identity of each measured round
-     * @param tokenStrings bytes of the token strings a cached identity holds (access, refresh, and the
-     *     {@code Bearer} header value), as a compact-strings JVM lays them out: the part no cache design avoids
+     * @param tokenStrings bytes of the token string a cached identity holds (the ready-made {@code Bearer} header
+     *     value; the client keeps nothing else of the tokens), as a compact-strings JVM lays it out: the part no
+     *     cache design avoids
      */
     record Heap(int identities, long[] perIdentity, long tokenStrings) {
         long median() {
@@ -78,8 +79,7 @@ final class ManyIdentities {
         for (int k = 0; k < hot.size(); k++) {
             int n = ManyIdentitiesDatabase.hotNumber(k);
             String access = ManyIdentitiesDatabase.accessToken(n);
-            tokens += stringBytes(access.length()) + stringBytes(ManyIdentitiesDatabase.refreshToken(n).length())
-                    + stringBytes("Bearer ".length() + access.length());
+            tokens += stringBytes("Bearer ".length() + access.length());
         }
         return new Heap(hot.size(), perIdentity, tokens / hot.size());
     }

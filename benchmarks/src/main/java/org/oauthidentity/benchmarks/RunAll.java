@@ -382,13 +382,13 @@ public final class RunAll {
         ManyIdentities.Heap heap = ManyIdentities.heap(manyIdentities().jdbcUrl(), rounds);
         report.row(fmt("7. Heap per cached identity (%,d identities loaded from PostgreSQL into one client; tokens "
                         + "of 64 to 165 characters)", heap.identities()),
-                fmt("%,d B (median of %d round%s; %,d B of it the token strings)", heap.median(),
+                fmt("%,d B (median of %d round%s; %,d B of it the token string)", heap.median(),
                         heap.perIdentity().length, heap.perIdentity().length == 1 ? "" : "s", heap.tokenStrings()),
                 "< 1 KB", "—", met(heap.median() < 1024));
         report.detail("7. Heap per cached identity, each round (live heap after collections, warmed client minus "
                 + "empty client, over the identities): " + Arrays.stream(heap.perIdentity())
                         .mapToObj(b -> fmt("%,d B", b)).collect(Collectors.joining(", "))
-                + ". Token strings: access and refresh token and the ready-made 'Bearer' header value, as Latin-1 "
+                + ". Token string: the ready-made 'Bearer' header value, the only copy of a token the client keeps, as Latin-1 "
                 + "Strings with compressed oops.");
     }
 
