@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Function;
 import org.oauthidentity.RefreshException;
+import org.oauthidentity.refresh.KeyedRefreshListener;
 import org.oauthidentity.refresh.RefreshListener;
 
 /**
@@ -24,7 +25,7 @@ import org.oauthidentity.refresh.RefreshListener;
  * <p>Thread-safe: meters are the registry's, and the only state is that thread-local. Never throws; the next
  * listener's failures are logged and ignored.
  */
-final class RefreshMetrics implements RefreshListener {
+final class RefreshMetrics extends KeyedRefreshListener {
     static final String REFRESH = "oauth.identity.refresh";
     static final String REFRESH_RETRIES = "oauth.identity.refresh.retries";
     static final String REQUEST_RETRIES = "oauth.identity.request.retries";
@@ -112,43 +113,6 @@ final class RefreshMetrics implements RefreshListener {
     public void requestRetried(String identityId, String providerKey) {
         Quietly.record(() -> requestRetries.withTags("provider", providerKey(identityId, providerKey)).increment());
         Quietly.tell("refresh", () -> next.requestRetried(identityId, providerKey));
-    }
-
-    // The forms without a provider key (a caller that is not the library's refresher): the fallback names it.
-
-    @Override
-    public void refreshStarted(String identityId) {
-        refreshStarted(identityId, null);
-    }
-
-    @Override
-    public void refreshSucceeded(String identityId, Duration took) {
-        refreshSucceeded(identityId, null, took);
-    }
-
-    @Override
-    public void refreshAdopted(String identityId) {
-        refreshAdopted(identityId, null);
-    }
-
-    @Override
-    public void refreshFailed(String identityId, RefreshException error) {
-        refreshFailed(identityId, null, error);
-    }
-
-    @Override
-    public void refreshOutcomeUnknown(String identityId, RefreshException error) {
-        refreshOutcomeUnknown(identityId, null, error);
-    }
-
-    @Override
-    public void refreshRetried(String identityId, int failedAttempt, Duration delay, RefreshException cause) {
-        refreshRetried(identityId, null, failedAttempt, delay, cause);
-    }
-
-    @Override
-    public void requestRetried(String identityId) {
-        requestRetried(identityId, null);
     }
 
     /** Time since this thread's token request for {@code identityId} started, or zero if none did; clears it. */

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import org.oauthidentity.RefreshException;
+import org.oauthidentity.refresh.KeyedRefreshListener;
 import org.oauthidentity.refresh.RefreshListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * Every {@link RefreshListener} bean of the application as one listener, in bean order. A listener that throws is
  * logged and skipped; the others still hear the event. Thread-safe when the listeners are.
  */
-final class RefreshListeners implements RefreshListener {
+final class RefreshListeners extends KeyedRefreshListener {
     private static final Logger log = LoggerFactory.getLogger(RefreshListeners.class);
 
     private final List<RefreshListener> listeners;
@@ -72,43 +73,6 @@ final class RefreshListeners implements RefreshListener {
     @Override
     public void requestRetried(String identityId, String providerKey) {
         each(l -> l.requestRetried(identityId, providerKey));
-    }
-
-    // Events without a provider key (not from the library's refresher) go on as such.
-
-    @Override
-    public void refreshStarted(String identityId) {
-        refreshStarted(identityId, null);
-    }
-
-    @Override
-    public void refreshSucceeded(String identityId, Duration took) {
-        refreshSucceeded(identityId, null, took);
-    }
-
-    @Override
-    public void refreshAdopted(String identityId) {
-        refreshAdopted(identityId, null);
-    }
-
-    @Override
-    public void refreshFailed(String identityId, RefreshException error) {
-        refreshFailed(identityId, null, error);
-    }
-
-    @Override
-    public void refreshOutcomeUnknown(String identityId, RefreshException error) {
-        refreshOutcomeUnknown(identityId, null, error);
-    }
-
-    @Override
-    public void refreshRetried(String identityId, int failedAttempt, Duration delay, RefreshException cause) {
-        refreshRetried(identityId, null, failedAttempt, delay, cause);
-    }
-
-    @Override
-    public void requestRetried(String identityId) {
-        requestRetried(identityId, null);
     }
 
     @Override
