@@ -1,9 +1,6 @@
 package org.oauthidentity.http;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -14,6 +11,7 @@ import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
 import okhttp3.HttpUrl;
+import org.oauthidentity.support.FormBodies;
 
 /**
  * A vendor on one loopback server, GitLab-style: the token endpoint at {@code /oauth/token} and the API under
@@ -173,16 +171,7 @@ final class FakeVendor extends Dispatcher {
     }
 
     private static Map<String, String> form(RecordedRequest request) {
-        Map<String, String> form = new HashMap<>();
-        String body = request.getBody() == null ? "" : request.getBody().utf8();
-        for (String pair : body.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                form.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return form;
+        return FormBodies.parse(request.getBody() == null ? "" : request.getBody().utf8());
     }
 
     private record Hold(CountDownLatch arrived, CountDownLatch release, long bodyDelayMillis) {

@@ -1,14 +1,12 @@
 package org.oauthidentity.http;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
+import org.oauthidentity.support.FormBodies;
 
 /**
  * A vendor with many accounts on one loopback server: the token endpoint at {@code /oauth/token} rotates each
@@ -88,16 +86,7 @@ final class ManyAccountsVendor extends Dispatcher {
     }
 
     private static Map<String, String> form(RecordedRequest request) {
-        Map<String, String> form = new HashMap<>();
-        String body = request.getBody() == null ? "" : request.getBody().utf8();
-        for (String pair : body.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                form.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return form;
+        return FormBodies.parse(request.getBody() == null ? "" : request.getBody().utf8());
     }
 
     private static MockResponse json(int code, String body) {
