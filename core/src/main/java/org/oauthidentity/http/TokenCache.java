@@ -49,8 +49,6 @@ final class TokenCache {
 
     private final String identityId;
     private final Settings settings;
-    private final IdentityRefresher refresher;
-    private final Clock clock;
     private final AtomicReference<CachedToken> current = new AtomicReference<>(CachedToken.UNLOADED);
     private final AtomicReference<Flight> inFlight = new AtomicReference<>();
     private volatile long backgroundNotBefore = Long.MIN_VALUE;
@@ -62,8 +60,6 @@ final class TokenCache {
     TokenCache(String identityId, Settings settings) {
         this.identityId = identityId;
         this.settings = settings;
-        this.refresher = settings.refresher;
-        this.clock = settings.clock;
     }
 
     /** What every identity's cache of one client shares. Immutable. */
@@ -126,7 +122,7 @@ final class TokenCache {
     /** The installed version if it may be sent now (starting a background refresh when stale), else null. */
     private CachedToken usableNow() {
         CachedToken token = current.get();
-        long now = clock.millis();
+        long now = settings.clock.millis();
         if (now - lastUsed > USE_GRANULARITY_MILLIS) {
             lastUsed = now; // a hint for eviction; written at most once a second, so hot identities share no line
         }
@@ -174,13 +170,13 @@ final class TokenCache {
      */
     boolean mayRefreshAfterUnauthorized(CachedToken sent) {
         Refused last = refused;
-        return last == null || last.token != sent || clock.millis() >= last.until;
+        return last == null || last.token != sent || settings.clock.millis() >= last.until;
     }
 
     /** The API answered 401 to {@code replacement} too, the version the retry of a 401 carried. */
     void refusedAfterRefresh(CachedToken replacement) {
         if (settings.unauthorizedBackoffMillis > 0) {
-            refused = new Refused(replacement, clock.millis() + settings.unauthorizedBackoffMillis);
+            refused = new Refused(replacement, settings.clock.millis() + settings.unauthorizedBackoffMillis);
             log.debug("identity {}: token version {} was refused right after a refresh; a 401 to it does not "
                     + "refresh again for {} ms", identityId, replacement.version, settings.unauthorizedBackoffMillis);
         }
@@ -252,9 +248,9 @@ final class TokenCache {
             return CompletableFuture.completedFuture(latest);
         }
         if (!from.isLoaded()) {
-            return refresher.loadAsync(identityId).thenCompose(stored -> {
+            return settings.refresher.loadAsync(identityId).thenCompose(stored -> {
                 CachedToken loaded = installOrThrow(stored);
-                return clock.millis() < loaded.refreshAt
+                return settings.clock.millis() < loaded.refreshAt
                         ? CompletableFuture.completedFuture(loaded)
                         : refresh(loaded);
             });
@@ -263,7 +259,7 @@ final class TokenCache {
     }
 
     private CompletableFuture<CachedToken> refresh(CachedToken from) {
-        return refresher.refreshAsync(identityId, from.incarnation, from.version, from.accessToken())
+        return settings.refresher.refreshAsync(identityId, from.incarnation, from.version, from.accessToken())
                 .thenApply(this::installOrThrow);
     }
 
@@ -280,7 +276,8 @@ final class TokenCache {
      * lower); returns what is installed.
      */
     private CachedToken install(Identity identity) throws RefreshException {
-        CachedToken fresh = CachedToken.of(identity, clock.millis(), settings.marginMillis, settings.staleWindowMillis);
+        CachedToken fresh = CachedToken.of(identity, settings.clock.millis(), settings.marginMillis,
+                settings.staleWindowMillis);
         for (;;) {
             CachedToken installed = current.get();
             if (!installed.isReplacedBy(fresh)) {
@@ -294,19 +291,18 @@ final class TokenCache {
     }
 
     private IOException asIOException(Throwable failure) {
-        if (failure instanceof CompletionException && failure.getCause() != null) {
-            failure = failure.getCause();
+        Throwable cause = unwrap(failure);
+        if (cause instanceof IOException) {
+            return (IOException) cause;
         }
-        if (failure instanceof IOException) {
-            return (IOException) failure;
-        }
-        if (failure instanceof Error) {
-            throw (Error) failure;
-        }
-        // A provider or store that breaks its contract must not crash OkHttp's threads.
-        log.error("identity {}: refresh failed unexpectedly; the stored identity is unchanged", identityId, failure);
-        return new TransientRefreshException(Details.of("refresh of identity " + identityId + " failed unexpectedly ("
-                + failure.getClass().getName() + ")"), failure);
+        // A provider or store that breaks its contract must not crash OkHttp's threads (an Error is rethrown).
+        RefreshException wrapped = IdentityRefresher.asRefreshException(identityId, cause);
+        log.error("identity {}: refresh failed unexpectedly; the stored identity is unchanged", identityId, cause);
+        return wrapped;
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
     /** Class and message of a refresh failure (their messages never hold a token); class only otherwise. */
@@ -346,9 +342,8 @@ final class TokenCache {
         }
 
         private void fail(Throwable failure) {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
-            backgroundNotBefore = clock.millis() + BACKGROUND_RETRY_DELAY_MILLIS;
+            Throwable cause = unwrap(failure);
+            backgroundNotBefore = settings.clock.millis() + BACKGROUND_RETRY_DELAY_MILLIS;
             inFlight.compareAndSet(this, null);
             if (scheduled.get()) {
                 log.warn("identity {}: background refresh failed; the current token is used until it expires: {}",
