@@ -1,8 +1,7 @@
 package org.oauthidentity.store.jdbc;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
+import static org.oauthidentity.store.jdbc.JdbcProxies.proxy;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -35,19 +34,5 @@ final class DdlRecorder extends ConnectionSource {
             }
             return result;
         });
-    }
-
-    interface Call {
-        Object invoke(Method method, Object[] args) throws Exception;
-    }
-
-    private static <T> T proxy(Class<T> type, T target, Call call) {
-        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, method, args) -> {
-            try {
-                return call.invoke(method, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
-            }
-        }));
     }
 }

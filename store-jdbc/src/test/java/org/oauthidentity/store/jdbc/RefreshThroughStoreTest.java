@@ -1,13 +1,12 @@
 package org.oauthidentity.store.jdbc;
 
+import static org.oauthidentity.store.jdbc.JdbcProxies.proxy;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -210,19 +209,6 @@ abstract class RefreshThroughStoreTest extends StoreTestSupport {
             });
         }
 
-        interface Call {
-            Object invoke(Method method, Object[] args) throws Exception;
-        }
-
-        private static <T> T proxy(Class<T> type, T target, Call call) {
-            return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, method, args) -> {
-                try {
-                    return call.invoke(method, args);
-                } catch (InvocationTargetException e) {
-                    throw e.getCause();
-                }
-            }));
-        }
     }
 
     /** The store's database, or a closed port on loopback (a real refused connection) while "down". */
