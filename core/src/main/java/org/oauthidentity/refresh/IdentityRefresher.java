@@ -1,10 +1,12 @@
 package org.oauthidentity.refresh;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -18,6 +20,7 @@ import org.oauthidentity.IdentityStoreException;
 import org.oauthidentity.LeaseTimeoutException;
 import org.oauthidentity.Provider;
 import org.oauthidentity.ProviderConfigurationException;
+import org.oauthidentity.ProviderPausedException;
 import org.oauthidentity.RefreshException;
 import org.oauthidentity.RefreshException.Details;
 import org.oauthidentity.RefreshNotPersistedException;
@@ -85,6 +88,9 @@ public final class IdentityRefresher {
     private final RetryPolicy retryPolicy;
     private final RefreshListener listener;
     private final Executor executor;
+    private final RateLimits rateLimits;
+    /** Background refreshes give way to on-demand ones under a rate limit and hold off while a provider is paused. */
+    private final boolean background;
 
     private IdentityRefresher(Builder b) {
         this.store = Objects.requireNonNull(b.store, "store");
@@ -96,6 +102,8 @@ public final class IdentityRefresher {
         this.retryPolicy = b.retryPolicy;
         this.listener = b.listener;
         this.executor = b.executor != null ? b.executor : RefreshThreads.executor();
+        this.rateLimits = b.rateLimits != null ? b.rateLimits : RateLimits.none();
+        this.background = b.background;
     }
 
     public static Builder builder(IdentityStore store) {
@@ -106,12 +114,38 @@ public final class IdentityRefresher {
         return store;
     }
 
-    /** A refresher that shares everything with this one but retries per {@code policy}. */
+    /** A refresher that shares everything with this one (its rate limits too) but retries per {@code policy}. */
     public IdentityRefresher withRetryPolicy(RetryPolicy policy) {
+        return copy(policy, background);
+    }
+
+    /**
+     * A refresher that shares everything with this one (its rate limits too) for work nobody waits on, such as
+     * the validation sweep's checks: under a {@linkplain Builder#rateLimits rate limit} its token requests give way
+     * to this refresher's, and while a provider is {@linkplain RateLimits paused} it sends nothing and fails with
+     * {@link ProviderPausedException}.
+     */
+    public IdentityRefresher background() {
+        return copy(retryPolicy, true);
+    }
+
+    private IdentityRefresher copy(RetryPolicy policy, boolean inBackground) {
         Builder b = new Builder(store);
         b.providers.putAll(providers);
         b.executor = executor;
+        b.rateLimits = rateLimits;
+        b.background = inBackground;
         return b.leaseWait(leaseWait).retryPolicy(policy).listener(listener).build();
+    }
+
+    /** The keys of the providers this refresher knows. */
+    public Set<String> providerKeys() {
+        return providers.keySet();
+    }
+
+    /** The token-request budgets and pauses this refresher (and its copies) shares. */
+    public RateLimits rateLimits() {
+        return rateLimits;
     }
 
     /**
@@ -332,6 +366,7 @@ public final class IdentityRefresher {
     private Identity refreshWithRetries(Provider provider, Identity current, LeaseKeeper keeper)
             throws RefreshException {
         for (int attempt = 1; ; attempt++) {
+            awaitSlot(current);
             try {
                 return provider.refresh(current);
             } catch (RuntimeException e) {
@@ -344,8 +379,9 @@ public final class IdentityRefresher {
                 // The vendor may have processed it: the same refresh token must not be presented again now.
                 throw e;
             } catch (TransientRefreshException e) {
+                boolean paused = pauseIfAsked(current.providerKey(), e);
                 Optional<Duration> delay = retryPolicy.delayAfter(attempt, e.retryAfter());
-                if (delay.isEmpty()) {
+                if (delay.isEmpty() || (paused && background)) {
                     throw e;
                 }
                 int failed = attempt;
@@ -363,6 +399,32 @@ public final class IdentityRefresher {
                 }
             }
         }
+    }
+
+    /** Waits for a slot under the provider's rate limit; a background caller of a paused provider sends nothing. */
+    private void awaitSlot(Identity current) throws RefreshException {
+        try {
+            rateLimits.acquire(current.providerKey(), background);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransientRefreshException(Details.of("interrupted while waiting under the rate limit of provider '"
+                    + current.providerKey() + "' to refresh identity " + current.id() + "; nothing was sent"), e);
+        }
+    }
+
+    /**
+     * A 429, or a 503 that says when to come back, is the vendor asking this client to slow down: pause the
+     * provider's background refreshes (process-wide). Returns whether it did.
+     */
+    private boolean pauseIfAsked(String providerKey, TransientRefreshException e) {
+        int status = e.httpStatus();
+        if (status != 429 && !(status == 503 && e.retryAfter().isPresent())) {
+            return false;
+        }
+        Instant until = rateLimits.pause(providerKey, e.retryAfter());
+        log.warn("provider '{}' answered {}: background token requests to it are paused until {}", providerKey, status,
+                until);
+        return true;
     }
 
     /**
@@ -513,6 +575,8 @@ public final class IdentityRefresher {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private RefreshListener listener = RefreshListener.NONE;
         private Executor executor;
+        private RateLimits rateLimits;
+        private boolean background;
 
         private Builder(IdentityStore store) {
             this.store = store;
@@ -557,6 +621,16 @@ public final class IdentityRefresher {
          */
         public Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * The per-provider limits on token requests and the pauses a vendor asks for; pass one instance to every
+         * refresher of the process that should share the budget. Default: no limit, pauses kept by this
+         * refresher and its copies.
+         */
+        public Builder rateLimits(RateLimits rateLimits) {
+            this.rateLimits = Objects.requireNonNull(rateLimits, "rateLimits");
             return this;
         }
 

@@ -1,0 +1,33 @@
+package org.oauthidentity;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * A background refresh (the validation sweep's) sent nothing: the provider's token endpoint recently answered
+ * 429, or 503 with {@code Retry-After}, and this process holds back its background token requests until
+ * {@link #pausedUntil()}. The identity is unchanged and says nothing about its health: the sweep leaves it due
+ * and checks it after the pause, never marking it ERROR for a wait the library chose.
+ */
+public final class ProviderPausedException extends TransientRefreshException {
+    private static final long serialVersionUID = 1L;
+
+    private final String providerKey;
+    private final Instant pausedUntil;
+
+    public ProviderPausedException(String providerKey, Instant pausedUntil, Duration retryAfter) {
+        super(Details.of("token requests to provider '" + providerKey + "' are paused until " + pausedUntil
+                + " at the vendor's request; nothing was sent"), retryAfter, null);
+        this.providerKey = providerKey;
+        this.pausedUntil = pausedUntil;
+    }
+
+    public String providerKey() {
+        return providerKey;
+    }
+
+    /** When background token requests to the provider may go again. */
+    public Instant pausedUntil() {
+        return pausedUntil;
+    }
+}
