@@ -3,6 +3,8 @@ package org.oauthidentity.sweep;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -24,6 +26,9 @@ final class Pass {
     private final LongAdder notValid = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder skipped = new LongAdder();
+    private final LongAdder deferred = new LongAdder();
+    /** Providers that asked us to wait: their identities are deferred for the rest of the pass. */
+    private final Set<String> paused = ConcurrentHashMap.newKeySet();
     private final LongAdder deleted = new LongAdder();
     /** Only the first ERROR of a pass is logged with its cause, so an outage does not flood the log. */
     final AtomicBoolean errorLogged = new AtomicBoolean();
@@ -85,6 +90,24 @@ final class Pass {
         }
     }
 
+    void deferred() {
+        deferred.increment();
+    }
+
+    /** Defers the rest of this provider's checks in this pass. Returns whether it was not paused before. */
+    boolean pause(String providerKey) {
+        return paused.add(providerKey);
+    }
+
+    boolean paused(String providerKey) {
+        return paused.contains(providerKey);
+    }
+
+    /** Whether every one of {@code providerKeys} is paused (then nothing more can be checked in this pass). */
+    boolean allPaused(Set<String> providerKeys) {
+        return paused.containsAll(providerKeys);
+    }
+
     void deleted() {
         deleted.increment();
     }
@@ -107,7 +130,8 @@ final class Pass {
         long nv = notValid.sum();
         long e = errors.sum();
         long s = skipped.sum();
+        long df = deferred.sum();
         long d = deleted.sum();
-        return new PassSummary(state, startedAt, duration, claimed.sum(), v, nv, e, s, d, cause);
+        return new PassSummary(state, startedAt, duration, claimed.sum(), v, nv, e, s, df, d, cause);
     }
 }

@@ -12,8 +12,9 @@ import org.oauthidentity.ProviderConfigurationException;
  * cause's message, never a token.
  *
  * <p>Every claimed identity ends in exactly one bucket: {@link #valid()}, {@link #notValid()},
- * {@link #errors()}, {@link #skipped()} or {@link #unchecked()} (claimed, but the pass stopped before
- * checking it: it is retried once its claim is older than the interval).
+ * {@link #errors()}, {@link #skipped()}, {@link #deferred()} (its provider asked us to wait: left due, checked
+ * after the pause) or {@link #unchecked()} (claimed, but the pass stopped before checking it: it is retried once
+ * its claim is older than the interval).
  */
 public final class PassSummary {
 
@@ -34,6 +35,11 @@ public final class PassSummary {
         FAILED,
         /** The sweep was closed (or the pass's thread interrupted) while the pass ran. */
         SHUTDOWN,
+        /**
+         * Every provider asked us to wait (a 429, or a 503 with {@code Retry-After}): the pass stopped claiming,
+         * and what it had claimed is {@linkplain #deferred() deferred}, due again when the pause ends.
+         */
+        PAUSED,
         /** Not started: another pass of the same sweep was running. All counts are zero. */
         NOT_STARTED
     }
@@ -46,11 +52,12 @@ public final class PassSummary {
     private final long notValid;
     private final long errors;
     private final long skipped;
+    private final long deferred;
     private final long deleted;
     private final Exception stopCause;
 
     PassSummary(State state, Instant startedAt, Duration duration, long claimed, long valid, long notValid,
-            long errors, long skipped, long deleted, Exception stopCause) {
+            long errors, long skipped, long deferred, long deleted, Exception stopCause) {
         this.state = state;
         this.startedAt = startedAt;
         this.duration = duration;
@@ -59,12 +66,13 @@ public final class PassSummary {
         this.notValid = notValid;
         this.errors = errors;
         this.skipped = skipped;
+        this.deferred = deferred;
         this.deleted = deleted;
         this.stopCause = stopCause;
     }
 
     static PassSummary notStarted(Instant now) {
-        return new PassSummary(State.NOT_STARTED, now, Duration.ZERO, 0, 0, 0, 0, 0, 0, null);
+        return new PassSummary(State.NOT_STARTED, now, Duration.ZERO, 0, 0, 0, 0, 0, 0, 0, null);
     }
 
     public State state() {
@@ -107,6 +115,15 @@ public final class PassSummary {
         return skipped;
     }
 
+    /**
+     * Identities not checked because their provider asked us to wait (a 429, or a 503 with {@code Retry-After}):
+     * nothing recorded but their due time, which is the end of the pause, so a later pass checks them then. Not
+     * an outcome of the identity: the listener does not hear of them.
+     */
+    public long deferred() {
+        return deferred;
+    }
+
     /** Identities deleted because the listener asked to. */
     public long deleted() {
         return deleted;
@@ -122,7 +139,7 @@ public final class PassSummary {
      * configuration error; while it runs: also those waiting or in flight.
      */
     public long unchecked() {
-        return claimed - checked() - skipped;
+        return claimed - checked() - skipped - deferred;
     }
 
     /** The count of one outcome. */
@@ -155,7 +172,7 @@ public final class PassSummary {
     public String toString() {
         return "PassSummary{state=" + state + ", startedAt=" + startedAt + ", duration=" + duration
                 + ", claimed=" + claimed + ", valid=" + valid + ", notValid=" + notValid + ", errors=" + errors
-                + ", skipped=" + skipped + ", deleted=" + deleted + ", unchecked=" + unchecked()
+                 + ", skipped=" + skipped + ", deferred=" + deferred + ", deleted=" + deleted + ", unchecked=" + unchecked()
                 + (stopCause == null ? "" : ", stopCause=" + stopCause.getClass().getSimpleName() + ": "
                         + stopCause.getMessage())
                 + '}';

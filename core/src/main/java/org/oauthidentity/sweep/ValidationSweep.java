@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -14,6 +15,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,7 +25,9 @@ import org.oauthidentity.IdentityNotFoundException;
 import org.oauthidentity.IdentityNotValid;
 import org.oauthidentity.IdentityStore;
 import org.oauthidentity.ProviderConfigurationException;
+import org.oauthidentity.ProviderPausedException;
 import org.oauthidentity.RefreshException;
+import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
 import org.slf4j.Logger;
@@ -47,6 +51,19 @@ import org.slf4j.LoggerFactory;
  *       listener;</li>
  *   <li>tells the {@link SweepListener}, which may ask for the identity to be deleted.</li>
  * </ol>
+ * The recorded {@code lastVerifiedAt} is the check's time moved back by a random part of the
+ * {@linkplain Builder#jitter jitter}, so identities linked or checked at the same moment fall due at different
+ * times and a fleet's checks spread over the interval instead of coming in one herd; run passes often
+ * ({@link #start(Duration)} with a period of a few minutes) so each takes only what fell due since the last.
+ *
+ * <p><b>Vendors that ask us to wait.</b> The sweep refreshes through a {@linkplain IdentityRefresher#background()
+ * background} copy of the refresher: under the refresher's {@link org.oauthidentity.refresh.RateLimits rate limits}
+ * its token requests give way to users' refreshes. When a provider answers 429, or 503 with {@code Retry-After}
+ * (here or to any refresh of the process), the pass checks none of that provider's identities for the rest of the
+ * pass: each is {@linkplain PassSummary#deferred() deferred}, due again when the vendor's pause ends, its status
+ * unchanged and the listener not told (it was not checked). When every provider is paused the pass stops
+ * claiming ({@link PassSummary.State#PAUSED}).
+ *
  * A {@link ProviderConfigurationException} (our client credentials rejected, no provider for a key) stops
  * the pass at once: no new check starts, checks in flight finish, and no identity is marked NOT_VALID or
  * ERROR because of it. One that {@linkplain ProviderConfigurationException#concernsOneIdentity concerns one
@@ -75,6 +92,8 @@ public final class ValidationSweep implements AutoCloseable {
     private final SweepListener listener;
     private final Clock clock;
     private final Duration interval;
+    private final Duration jitter;
+    private final Set<String> providerKeys;
     private final Duration passDeadline;
     private final int concurrency;
     private final int pageSize;
@@ -96,11 +115,16 @@ public final class ValidationSweep implements AutoCloseable {
     private ScheduledFuture<?> schedule;
 
     private ValidationSweep(Builder b) {
-        this.refresher = b.refresher.withRetryPolicy(b.retryPolicy);
+        this.refresher = b.refresher.withRetryPolicy(b.retryPolicy).background();
         this.store = refresher.store();
+        this.providerKeys = refresher.providerKeys();
         this.listener = b.listener;
         this.clock = b.clock;
         this.interval = b.interval;
+        this.jitter = b.jitter == null ? b.interval.dividedBy(10) : b.jitter;
+        if (jitter.compareTo(interval) >= 0) {
+            throw new IllegalArgumentException("the jitter must be shorter than the interval");
+        }
         this.passDeadline = b.passDeadline == null ? b.interval : b.passDeadline;
         this.concurrency = b.concurrency;
         this.pageSize = b.pageSize == 0 ? Math.max(256, 2 * b.concurrency) : b.pageSize;
@@ -205,7 +229,12 @@ public final class ValidationSweep implements AutoCloseable {
                 return;
             }
             pass.claimed(page.size());
-            for (Identity identity : page) {
+            for (int i = 0; i < page.size(); i++) {
+                Identity identity = page.get(i);
+                if (providerPaused(pass, identity.providerKey())) {
+                    defer(pass, identity, null);
+                    continue;
+                }
                 try {
                     pass.permits.acquire();
                 } catch (InterruptedException e) {
@@ -215,6 +244,7 @@ public final class ValidationSweep implements AutoCloseable {
                 }
                 if (shouldStop(pass)) {
                     pass.permits.release();
+                    deferPausedRest(pass, page.subList(i, page.size()));
                     return;
                 }
                 try {
@@ -244,14 +274,93 @@ public final class ValidationSweep implements AutoCloseable {
             pass.stop(PassSummary.State.DEADLINE_REACHED, null);
             return true;
         }
+        if (pass.allPaused(providerKeys)) {
+            pass.stop(PassSummary.State.PAUSED, null);
+            return true;
+        }
         return false;
+    }
+
+    // ---- pauses: a provider that asks us to wait ---------------------------------------------------------
+
+    /**
+     * Whether checks of this provider's identities are deferred for the rest of the pass: it answered one of
+     * them with 429 (or 503 and {@code Retry-After}), here or in another refresh of this process.
+     */
+    private boolean providerPaused(Pass pass, String providerKey) {
+        if (pass.paused(providerKey)) {
+            return true;
+        }
+        Optional<Instant> until = refresher.rateLimits().pausedUntil(providerKey);
+        if (until.isPresent() && pass.pause(providerKey)) {
+            log.warn("validation pass: provider '{}' asked us to wait until {}; its checks are deferred for the rest "
+                    + "of this pass and stay due", providerKey, until.get());
+        }
+        return until.isPresent();
+    }
+
+    /** A check's failure that is the vendor asking us to wait, not a verdict on the identity. */
+    private static boolean asksToWait(Exception e) {
+        if (e instanceof ProviderPausedException) {
+            return true;
+        }
+        if (!(e instanceof TransientRefreshException)) {
+            return false;
+        }
+        TransientRefreshException t = (TransientRefreshException) e;
+        return t.httpStatus() == 429 || (t.httpStatus() == 503 && t.retryAfter().isPresent());
+    }
+
+    /**
+     * Leaves a claimed identity due again when its provider's pause ends (or now, if it has ended): its
+     * {@code lastVerifiedAt} goes back to one interval before that, its status stays. Nothing else is recorded.
+     */
+    private void defer(Pass pass, Identity claimed, Instant pausedUntil) {
+        Instant now = clock.instant();
+        Instant until = pausedUntil != null ? pausedUntil
+                : refresher.rateLimits().pausedUntil(claimed.providerKey()).orElse(now);
+        Instant dueAgain = until.isAfter(now) ? until : now;
+        try {
+            if (store.recordVerification(claimed.id(), claimed.status(), dueAgain.minus(interval))) {
+                pass.deferred();
+            } else {
+                pass.count(Outcome.SKIPPED);
+            }
+        } catch (RuntimeException e) {
+            if (pass.stop(PassSummary.State.FAILED, e)) {
+                log.error("validation pass stopping: the identity store failed to defer the check of identity {}",
+                        claimed.id(), e);
+            }
+        }
+    }
+
+    /** When the pass stops because every provider is paused, what it claimed but did not start stays due. */
+    private void deferPausedRest(Pass pass, List<Identity> rest) {
+        for (Identity identity : rest) {
+            if (pass.paused(identity.providerKey())) {
+                defer(pass, identity, null);
+            }
+        }
+    }
+
+    /**
+     * When a check is recorded as done: now, moved back by a random part of the jitter, so identities checked
+     * together fall due at different times and drift apart pass after pass instead of moving in lockstep.
+     */
+    private Instant verifiedAtWithJitter(Instant at) {
+        long bound = jitter.toNanos();
+        return bound <= 0 ? at : at.minusNanos(ThreadLocalRandom.current().nextLong(bound + 1));
     }
 
     /** One identity, on a worker thread. Always gives its permit back. */
     private void check(Pass pass, Identity claimed) {
         insidePass.set(Boolean.TRUE);
         try {
-            // Checked again here: the pass may have stopped while this check waited for a thread.
+            // Checked again here: the pass may have stopped, or the provider paused, while this waited for a thread.
+            if (providerPaused(pass, claimed.providerKey())) {
+                defer(pass, claimed, null);
+                return;
+            }
             if (shouldStop(pass)) {
                 return;
             }
@@ -280,13 +389,22 @@ public final class ValidationSweep implements AutoCloseable {
                 outcome = e.getCause() instanceof IdentityNotFoundException ? Outcome.SKIPPED : Outcome.NOT_VALID;
                 cause = e;
             } catch (RefreshException | RuntimeException e) {
+                if (asksToWait(e)) {
+                    if (pass.pause(claimed.providerKey())) {
+                        log.warn("validation pass: provider '{}' asked us to wait ({}); its checks are deferred for "
+                                + "the rest of this pass and stay due", claimed.providerKey(), e.getMessage());
+                    }
+                    defer(pass, claimed, e instanceof ProviderPausedException
+                            ? ((ProviderPausedException) e).pausedUntil() : null);
+                    return;
+                }
                 outcome = Outcome.ERROR;
                 cause = e;
             }
             Instant at = clock.instant();
             if (outcome != Outcome.SKIPPED) {
                 try {
-                    if (!store.recordVerification(id, outcome.status(), at)) {
+                    if (!store.recordVerification(id, outcome.status(), verifiedAtWithJitter(at))) {
                         outcome = Outcome.SKIPPED;
                     }
                 } catch (RuntimeException e) {
@@ -502,6 +620,7 @@ public final class ValidationSweep implements AutoCloseable {
         private SweepListener listener = SweepListener.NONE;
         private Clock clock = Clock.systemUTC();
         private Duration interval = Duration.ofHours(1);
+        private Duration jitter;
         private Duration passDeadline;
         private int concurrency = 8;
         private int pageSize;
@@ -528,6 +647,22 @@ public final class ValidationSweep implements AutoCloseable {
         /** An identity verified (or claimed) less than this long ago is not checked. Default 1 hour. */
         public Builder interval(Duration interval) {
             this.interval = requirePositive(interval, "interval");
+            return this;
+        }
+
+        /**
+         * Up to how much earlier than the check each recorded {@code lastVerifiedAt} is, drawn at random per
+         * check, so that identities linked (or checked) at the same moment fall due at different times and spread
+         * over the interval instead of coming due together for ever. An identity is thus checked again between
+         * {@code interval - jitter} and {@code interval} after its check (never later than without jitter: the
+         * recorded time errs towards "checked longer ago"). Default: a tenth of the interval; zero records the
+         * check's own time. Must be shorter than the interval.
+         */
+        public Builder jitter(Duration jitter) {
+            if (Objects.requireNonNull(jitter, "jitter").isNegative()) {
+                throw new IllegalArgumentException("jitter must not be negative");
+            }
+            this.jitter = jitter;
             return this;
         }
 

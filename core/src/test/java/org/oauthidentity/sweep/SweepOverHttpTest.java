@@ -156,7 +156,7 @@ class SweepOverHttpTest {
         // Each token request takes a minute of the injected clock; the pass may start checks for 5 minutes.
         Duration perRequest = Duration.ofMinutes(1);
         endpoint.onRequest = () -> clock.advance(perRequest);
-        ValidationSweep sweep = keep(ValidationSweep.builder(refresher).clock(clock).concurrency(2)
+        ValidationSweep sweep = keep(ValidationSweep.builder(refresher).clock(clock).concurrency(2).jitter(Duration.ZERO)
                 .passDeadline(Duration.ofMinutes(5)).build());
 
         PassSummary cut = sweep.runOnce();

@@ -15,7 +15,9 @@ import mockwebserver3.RecordedRequest;
  * requests per refresh token:
  * {@code valid-} 200 with new tokens; {@code revoked-} 400 invalid_grant; {@code down-} 500 server_error;
  * {@code slow-} 200 whose body comes {@link #SLOW_BODY_DELAY_MS} late (longer than the client's read
- * timeout). While {@link #rejectClient} is set, every request gets 401 invalid_client.
+ * timeout); {@code throttled-} 429 with {@code Retry-After: 120}; {@code busy-} 503 with {@code Retry-After: 120}.
+ * While {@link #rejectClient} is set, every request gets 401 invalid_client; while {@link #throttleAll} is set,
+ * every request gets 429 with {@code Retry-After: 120}.
  */
 final class TokenEndpoint extends Dispatcher {
     static final long SLOW_BODY_DELAY_MS = 3_000;
@@ -24,6 +26,7 @@ final class TokenEndpoint extends Dispatcher {
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger issued = new AtomicInteger();
     volatile boolean rejectClient;
+    volatile boolean throttleAll;
     /** Runs on the server's thread for each request, before it is answered. */
     volatile Runnable onRequest = () -> { };
 
@@ -35,6 +38,13 @@ final class TokenEndpoint extends Dispatcher {
         onRequest.run();
         if (rejectClient) {
             return json(401, "{\"error\":\"invalid_client\",\"error_description\":\"Client authentication failed.\"}");
+        }
+        if (throttleAll || (token != null && token.startsWith("throttled-"))) {
+            return json(429, "{\"error\":\"rate_limited\"}").newBuilder().addHeader("Retry-After", "120").build();
+        }
+        if (token != null && token.startsWith("busy-")) {
+            return json(503, "{\"error\":\"temporarily_unavailable\"}").newBuilder().addHeader("Retry-After", "120")
+                    .build();
         }
         if (token == null) {
             return json(400, "{\"error\":\"invalid_request\"}");
