@@ -610,7 +610,8 @@ public final class ValidationSweep implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ValidationSweep{interval=" + interval + ", concurrency=" + concurrency + ", pageSize=" + pageSize
+        return "ValidationSweep{interval=" + interval + ", jitter=" + jitter + ", concurrency=" + concurrency
+                + ", pageSize=" + pageSize
                 + ", passDeadline=" + passDeadline + (closed ? ", closed" : "") + '}';
     }
 

@@ -38,7 +38,7 @@ final class SweepMetrics implements SweepListener {
     /** The states a pass can end in; {@code RUNNING} and {@code NOT_STARTED} never reach a listener. */
     private static final PassSummary.State[] END_STATES = {PassSummary.State.COMPLETED,
         PassSummary.State.DEADLINE_REACHED, PassSummary.State.CONFIGURATION_ERROR, PassSummary.State.FAILED,
-        PassSummary.State.SHUTDOWN};
+        PassSummary.State.SHUTDOWN, PassSummary.State.PAUSED};
 
     private final SweepListener next;
     private final MeterProvider<Counter> checks;
@@ -70,6 +70,7 @@ final class SweepMetrics implements SweepListener {
         lastCount(registry, "not_valid", PassSummary::notValid);
         lastCount(registry, "error", PassSummary::errors);
         lastCount(registry, "skipped", PassSummary::skipped);
+        lastCount(registry, "deferred", PassSummary::deferred);
         lastCount(registry, "unchecked", PassSummary::unchecked);
         Gauge.builder(LAST_DELETED, this, m -> m.lastOr(PassSummary::deleted))
                 .description("Identities the last validation pass deleted")
@@ -79,7 +80,7 @@ final class SweepMetrics implements SweepListener {
     private void lastCount(MeterRegistry registry, String outcome, ToDoubleFunction<PassSummary> count) {
         Gauge.builder(LAST_IDENTITIES, this, m -> m.lastOr(count))
                 .description("Identities the last validation pass claimed, per outcome; unchecked ones are "
-                        + "left for a later pass")
+                        + "left for a later pass, deferred ones are due again when their vendor's pause ends")
                 .tag("outcome", outcome)
                 .register(registry);
     }

@@ -108,7 +108,9 @@ class SweepMetricsTest {
         assertThat(gauge(registry, SweepMetrics.LAST_IDENTITIES, "outcome", "not_valid")).isEqualTo(2);
         assertThat(gauge(registry, SweepMetrics.LAST_IDENTITIES, "outcome", "error")).isEqualTo(1);
         assertThat(gauge(registry, SweepMetrics.LAST_IDENTITIES, "outcome", "skipped")).isZero();
+        assertThat(gauge(registry, SweepMetrics.LAST_IDENTITIES, "outcome", "deferred")).isZero();
         assertThat(gauge(registry, SweepMetrics.LAST_IDENTITIES, "outcome", "unchecked")).isZero();
+        assertThat(gauge(registry, SweepMetrics.LAST_STATE, "state", "paused")).isZero();
         assertThat(gauge(registry, SweepMetrics.LAST_DELETED)).isEqualTo(2);
         // The refreshes behind the checks, through the refresher's listener.
         assertThat(refreshes(registry, "vendor", "succeeded", "none")).isEqualTo(3);

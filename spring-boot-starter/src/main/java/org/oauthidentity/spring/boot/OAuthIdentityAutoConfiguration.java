@@ -9,6 +9,7 @@ import org.oauthidentity.authorize.InMemoryPendingAuthorizationStore;
 import org.oauthidentity.authorize.PendingAuthorizationStore;
 import org.oauthidentity.http.RefreshingHttpClient;
 import org.oauthidentity.refresh.IdentityRefresher;
+import org.oauthidentity.refresh.RateLimits;
 import org.oauthidentity.refresh.RefreshListener;
 import org.oauthidentity.store.InMemoryIdentityStore;
 import org.oauthidentity.store.jdbc.JdbcIdentityStore;
@@ -134,16 +135,35 @@ public final class OAuthIdentityAutoConfiguration {
      * @param store the identity store
      * @param providers the providers
      * @param listeners the application's refresh listeners
+     * @param properties {@code oauth-identity.providers.<key>.rate-limit}
      * @return the refresher
      */
     @Bean
     @ConditionalOnMissingBean
     public IdentityRefresher identityRefresher(IdentityStore store, OAuthIdentityProviders providers,
-            ObjectProvider<RefreshListener> listeners) {
+            ObjectProvider<RefreshListener> listeners, OAuthIdentityProperties properties) {
         IdentityRefresher.Builder refresher = IdentityRefresher.builder(store)
-                .listener(RefreshListeners.of(listeners.orderedStream().collect(Collectors.toList())));
+                .listener(RefreshListeners.of(listeners.orderedStream().collect(Collectors.toList())))
+                .rateLimits(rateLimits(properties));
         providers.providers().forEach(refresher::provider);
         return refresher.build();
+    }
+
+    /** {@code oauth-identity.providers.<key>.rate-limit}, per provider key. */
+    private static RateLimits rateLimits(OAuthIdentityProperties properties) {
+        RateLimits.Builder limits = RateLimits.builder();
+        properties.providers().forEach((key, provider) -> {
+            Double rate = provider.rateLimit();
+            if (rate == null) {
+                return;
+            }
+            if (!(rate > 0) || rate.isInfinite()) {
+                throw new OAuthIdentityPropertyException("oauth-identity.providers." + key + ".rate-limit",
+                        "must be a positive number of token requests per second");
+            }
+            limits.perSecond(key, rate);
+        });
+        return limits.build();
     }
 
     /**

@@ -73,6 +73,9 @@ public record OAuthIdentityProperties(
      * @param apiOrigins where this vendor's tokens may be sent by the HTTP client (scheme, host, port); default the
      *     vendor's API (GitLab: the instance; Azure DevOps and Entra: {@code https://dev.azure.com} and
      *     {@code https://app.vssps.visualstudio.com}; Google: {@code https://www.googleapis.com}); generic: required
+     * @param rateLimit at most this many token requests per second from this instance to the vendor (refreshes of
+     *     users and sweep checks together; users' go first); default none. Per instance: divide the vendor's budget
+     *     by the number of instances
      */
     public record ProviderProperties(
             Type type,
@@ -88,7 +91,8 @@ public record OAuthIdentityProperties(
             String revocationUrl,
             String profileUrl,
             ClientAuthentication clientAuthentication,
-            List<String> apiOrigins) {
+            List<String> apiOrigins,
+            Double rateLimit) {
 
         /** Binds one provider; absent lists become empty. */
         public ProviderProperties {
@@ -138,12 +142,15 @@ public record OAuthIdentityProperties(
      * @param interval an identity verified less than this long ago is not checked again
      * @param concurrency checks in flight at once
      * @param deadline how long after its start a pass may still start checks; default the interval
+     * @param jitter up to how much earlier than a check its recorded time is, at random, so identities checked
+     *     together come due at different times; default a tenth of the interval
      */
     public record Sweep(
             @DefaultValue("false") boolean enabled,
             @DefaultValue("5m") Duration period,
             @DefaultValue("1h") Duration interval,
             @DefaultValue("8") int concurrency,
-            Duration deadline) {
+            Duration deadline,
+            Duration jitter) {
     }
 }

@@ -76,6 +76,19 @@ class AutoConfigurationTest {
     }
 
     @Test
+    void aProvidersRateLimitIsTheRefreshersAndTheSweepJitterIsSet() {
+        runner.withPropertyValues(GITLAB).withPropertyValues("oauth-identity.providers.gitlab.rate-limit=12.5",
+                "oauth-identity.sweep.enabled=true", "oauth-identity.sweep.jitter=2m").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    IdentityRefresher refresher = context.getBean(IdentityRefresher.class);
+                    assertThat(refresher.rateLimits().perSecond("gitlab")).contains(12.5);
+                    assertThat(context.getBean(ValidationSweep.class).toString()).contains("jitter=PT2M");
+                });
+        runner.withPropertyValues(GITLAB).run(context -> assertThat(context.getBean(IdentityRefresher.class)
+                .rateLimits().perSecond("gitlab")).as("no limit unless set").isEmpty());
+    }
+
+    @Test
     void withoutAMeterRegistryTheMetricsListenersRecordNothing() {
         runner.withConfiguration(AutoConfigurations.of(OAuthIdentityMetricsAutoConfiguration.class))
                 .withPropertyValues(GITLAB)

@@ -69,6 +69,14 @@ class PropertyErrorsTest {
     }
 
     @Test
+    void aRateLimitThatIsNotAPositiveRateIsNamed() {
+        assertFailsNaming("oauth-identity.providers.gitlab.rate-limit", gitlabWithout("none",
+                "oauth-identity.providers.gitlab.rate-limit=0"));
+        assertFailsNaming("oauth-identity.providers.gitlab.rate-limit", gitlabWithout("none",
+                "oauth-identity.providers.gitlab.rate-limit=-5"));
+    }
+
+    @Test
     void malformedOrInsecureUrlsAreNamed() {
         assertFailsNaming("oauth-identity.providers.gitlab.instance-url", gitlabWithout("instance-url",
                 "oauth-identity.providers.gitlab.instance-url=http://gitlab.example.com"));

@@ -54,6 +54,9 @@ public final class OAuthIdentitySweepAutoConfiguration {
         if (settings.deadline() != null) {
             sweep.passDeadline(settings.deadline());
         }
+        if (settings.jitter() != null) {
+            sweep.jitter(settings.jitter());
+        }
         return sweep.build();
     }
 

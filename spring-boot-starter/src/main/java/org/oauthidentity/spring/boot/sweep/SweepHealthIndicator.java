@@ -47,6 +47,7 @@ public final class SweepHealthIndicator implements HealthIndicator {
                 .withDetail("notValid", pass.notValid())
                 .withDetail("errors", pass.errors())
                 .withDetail("skipped", pass.skipped())
+                .withDetail("deferred", pass.deferred())
                 .withDetail("deleted", pass.deleted())
                 .withDetail("unchecked", pass.unchecked())
                 .build();
