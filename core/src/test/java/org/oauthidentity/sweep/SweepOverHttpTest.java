@@ -223,11 +223,7 @@ class SweepOverHttpTest {
     }
 
     private List<VerificationStatus> statuses(String prefix, int n) {
-        List<VerificationStatus> statuses = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            statuses.add(store.find(prefix + i).orElseThrow().status());
-        }
-        return statuses;
+        return StoredStatuses.of(store, prefix, n);
     }
 
     private ValidationSweep keep(ValidationSweep sweep) {
