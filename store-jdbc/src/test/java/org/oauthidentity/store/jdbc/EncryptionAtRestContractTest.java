@@ -93,7 +93,8 @@ abstract class EncryptionAtRestContractTest extends StoreTestSupport {
 
     @Test
     void refreshesRunningDuringThePassLoseNothingAndKeepTheirVersions() throws Exception {
-        int identities = 150;
+        // Enough rows that the pass outlasts a few refreshes even on a loaded machine (150 once finished first).
+        int identities = 600;
         Map<String, Identity> latest = new ConcurrentHashMap<>();
         for (int i = 0; i < identities; i++) {
             Identity created = underK1.create(identity(String.format("user-%03d", i)));
