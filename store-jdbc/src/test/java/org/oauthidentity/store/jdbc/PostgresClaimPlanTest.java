@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.oauthidentity.Identity;
+import org.oauthidentity.VerificationStatus;
 
 /**
  * The sweep's claim on a PostgreSQL table of many rows: the planner reaches the rows through
@@ -108,6 +109,43 @@ class PostgresClaimPlanTest extends StoreTestSupport {
         System.out.printf("the empty page's scan from the head after the whole pass: %d buffers%n", end);
         assertThat(db.queryValue("SELECT COUNT(*) FROM oauth_identity WHERE last_verified_at = ?", Rows.timestamp(NOW)))
                 .isEqualTo(180_000L);
+    }
+
+    /**
+     * Each page resumes after the last row the store claimed: a row passed over (locked by another writer at that
+     * moment) is not read again page after page, but claimed by the scan from the head that comes before the
+     * pass's empty page.
+     */
+    @Test
+    void aClaimResumesAfterItsLastRowAndClaimsWhatItPassedOverBeforeItsEmptyPage() throws Exception {
+        for (String id : List.of("a", "b", "c", "d", "e")) {
+            store.create(identity(id));
+        }
+        store.create(identity("old"));
+        store.recordVerification("old", VerificationStatus.VALID, CUTOFF.minusSeconds(1));
+
+        assertThat(ids(store.claimUnverified(CUTOFF, NOW, 2))).containsExactly("a", "b");
+        try (Connection refresh = DriverManager.getConnection(db.url, db.user, db.password)) {
+            // Another writer holds c (a refresh saving it): this page skips it.
+            refresh.setAutoCommit(false);
+            try (Statement s = refresh.createStatement()) {
+                s.execute("SELECT id FROM oauth_identity WHERE id = 'c' FOR UPDATE");
+            }
+            assertThat(ids(store.claimUnverified(CUTOFF, NOW, 1))).containsExactly("d");
+            refresh.commit();
+        }
+        // Linked again during the pass, behind where the claims are.
+        store.delete("a");
+        store.create(identity("a"));
+
+        assertThat(ids(store.claimUnverified(CUTOFF, NOW, 2))).as("resumed after d").containsExactly("e", "old");
+        assertThat(ids(store.claimUnverified(CUTOFF, NOW, 10))).as("from the head before an empty page")
+                .containsExactly("a", "c");
+        assertThat(store.claimUnverified(CUTOFF, NOW, 10)).isEmpty();
+    }
+
+    private static List<String> ids(List<Identity> page) {
+        return page.stream().map(Identity::id).sorted().toList();
     }
 
     /** The first page of a pass: never-verified rows from the head. */
