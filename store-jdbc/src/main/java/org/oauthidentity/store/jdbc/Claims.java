@@ -245,6 +245,10 @@ final class Claims {
         final List<Identity> claimed = new ArrayList<>();
         Key last;
 
+        /**
+         * Java's string order may differ from the database's collation; the greatest key by Java's is still one of
+         * the page's rows, so the next page at worst reads a few of this page's entries again, never skips one.
+         */
         void claimed(Identity identity, Key key) {
             claimed.add(identity);
             if (last == null || KEY_ORDER.compare(key, last) > 0) {
