@@ -4,11 +4,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,11 +37,23 @@ import org.oauthidentity.VersionConflictException;
  * entry's map slot; a save that keeps the account (every refresh) never takes the monitor. So two creates of the
  * same account for the same owner cannot both succeed, and a lookup sees an identity as soon as its create
  * returned. {@link #findByExternalUser} costs two map lookups; {@link #listByOwner} scans every identity.
+ *
+ * <p>Sweep claims ({@link #claimUnverified}): an ordered index of (last verified at, id), never-verified first,
+ * then least recently verified, then by id (the order the JDBC store claims in). Every write that changes an
+ * identity's {@code lastVerifiedAt} ({@link #create}, {@link #claimUnverified}, {@link #recordVerification},
+ * {@link #delete}; a {@link #save} keeps it) moves the identity's index entry inside the same {@code compute} on
+ * its map slot, adding the new entry before removing the old one, so an identity is never missing from the index
+ * and, once the write returns, has exactly one entry. A claim walks the index from its head while entries are
+ * before the cutoff and checks each candidate again on its map slot (the entry it read may be moving): the map
+ * is the truth. A page costs O(limit &middot; log n), plus one step per entry another claimer took meanwhile,
+ * whatever the number of identities and however much of the pass is already claimed.
  */
 public final class InMemoryIdentityStore implements IdentityStore {
     private final ConcurrentMap<String, Identity> identities = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Semaphore> leases = new ConcurrentHashMap<>();
     private final ConcurrentMap<Account, String> accounts = new ConcurrentHashMap<>();
+    /** The claim order; an identity's entry changes only inside a {@code compute} on its slot of {@link #identities}. */
+    private final ConcurrentSkipListSet<ClaimKey> claimOrder = new ConcurrentSkipListSet<>();
     /** Held by every write that changes {@link #accounts}; always taken before a slot of {@link #identities}. */
     private final Object accountWrites = new Object();
 
@@ -59,9 +74,13 @@ public final class InMemoryIdentityStore implements IdentityStore {
                 throw new IdentityStoreException("identity " + identity.id() + " not created: its account is linked"
                         + " for the same owner as identity " + accounts.get(account));
             }
-            if (identities.putIfAbsent(identity.id(), stored) != null) {
-                throw new IdentityStoreException("identity " + identity.id() + " exists already");
-            }
+            identities.compute(identity.id(), (id, current) -> {
+                if (current != null) {
+                    throw new IdentityStoreException("identity " + id + " exists already");
+                }
+                claimOrder.add(ClaimKey.of(stored));
+                return stored;
+            });
             if (account != null) {
                 accounts.put(account, stored.id());
             }
@@ -139,35 +158,54 @@ public final class InMemoryIdentityStore implements IdentityStore {
     @Override
     public boolean delete(String id) {
         // The lease goes too (no leak per deleted identity); a holder of the old one fails its save instead.
-        Identity removed;
+        Identity[] removed = new Identity[1];
         synchronized (accountWrites) {
-            removed = identities.remove(id);
-            Account account = removed == null ? null : Account.of(removed);
+            identities.computeIfPresent(id, (key, current) -> {
+                claimOrder.remove(ClaimKey.of(current));
+                removed[0] = current;
+                return null;
+            });
+            Account account = removed[0] == null ? null : Account.of(removed[0]);
             if (account != null) {
                 accounts.remove(account, id);
             }
         }
         leases.remove(id);
-        return removed != null;
+        return removed[0] != null;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Never-verified identities first, then the least recently verified, ties by id. Walks the claim index
+     * from its head: O(limit &middot; log n) per page.
+     */
     @Override
     public List<Identity> claimUnverified(Instant cutoff, Instant now, int limit) {
-        List<Identity> claimed = new ArrayList<>(Math.min(limit, 1024));
-        for (String id : identities.keySet()) {
+        Objects.requireNonNull(cutoff, "cutoff");
+        Objects.requireNonNull(now, "now");
+        List<Identity> claimed = new ArrayList<>(Math.min(Math.max(limit, 0), 1024));
+        // A claim stamped before the cutoff (now < cutoff) lands ahead of the walk again: never hand it out twice.
+        Set<String> taken = new HashSet<>();
+        for (ClaimKey candidate : claimOrder.headSet(ClaimKey.first(cutoff))) {
             if (claimed.size() >= limit) {
                 break;
             }
+            if (taken.contains(candidate.id())) {
+                continue;
+            }
             Identity[] won = new Identity[1];
-            identities.computeIfPresent(id, (key, current) -> {
+            identities.computeIfPresent(candidate.id(), (id, current) -> {
                 if (current.lastVerifiedAt().map(at -> at.isBefore(cutoff)).orElse(true)) {
                     won[0] = current.toBuilder().lastVerifiedAt(now).build();
+                    move(current, won[0]);
                     return won[0];
                 }
                 return current;
             });
             if (won[0] != null) {
                 claimed.add(won[0]);
+                taken.add(won[0].id());
             }
         }
         return claimed;
@@ -175,8 +213,22 @@ public final class InMemoryIdentityStore implements IdentityStore {
 
     @Override
     public boolean recordVerification(String id, VerificationStatus status, Instant verifiedAt) {
-        return identities.computeIfPresent(id, (key, current) ->
-                current.toBuilder().status(status).lastVerifiedAt(verifiedAt).build()) != null;
+        return identities.computeIfPresent(id, (key, current) -> {
+            Identity recorded = current.toBuilder().status(status).lastVerifiedAt(verifiedAt).build();
+            move(current, recorded);
+            return recorded;
+        }) != null;
+    }
+
+    /** Moves an identity's claim index entry; called inside the compute that replaces {@code from} by {@code to}. */
+    private void move(Identity from, Identity to) {
+        ClaimKey old = ClaimKey.of(from);
+        ClaimKey next = ClaimKey.of(to);
+        if (!old.equals(next)) {
+            // Added first, so a claim walking the index meanwhile never finds the identity missing.
+            claimOrder.add(next);
+            claimOrder.remove(old);
+        }
     }
 
     @Override
@@ -240,6 +292,27 @@ public final class InMemoryIdentityStore implements IdentityStore {
                 return null;
             }
             return new Account(identity.providerKey(), identity.externalUserId().get(), identity.ownerId().get());
+        }
+    }
+
+    /** An entry of the claim order: never verified ({@code lastVerifiedAt} null) first, then oldest, then by id. */
+    private record ClaimKey(Instant lastVerifiedAt, String id) implements Comparable<ClaimKey> {
+        private static final Comparator<ClaimKey> ORDER = Comparator
+                .comparing(ClaimKey::lastVerifiedAt, Comparator.nullsFirst(Comparator.<Instant>naturalOrder()))
+                .thenComparing(ClaimKey::id);
+
+        static ClaimKey of(Identity identity) {
+            return new ClaimKey(identity.lastVerifiedAt().orElse(null), identity.id());
+        }
+
+        /** Sorts before every entry verified at or after {@code at}, after every one verified earlier. */
+        static ClaimKey first(Instant at) {
+            return new ClaimKey(at, "");
+        }
+
+        @Override
+        public int compareTo(ClaimKey other) {
+            return ORDER.compare(this, other);
         }
     }
 }

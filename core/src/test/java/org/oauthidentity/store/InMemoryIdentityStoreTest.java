@@ -196,6 +196,164 @@ class InMemoryIdentityStoreTest {
         }
     }
 
+    @Test
+    void claimsTheNeverVerifiedFirstThenTheLeastRecentlyVerifiedTiesById() {
+        Instant cutoff = T0.minus(Duration.ofHours(1));
+        // Created in an order that is neither the claim order nor the id order.
+        for (String id : List.of("m", "c", "x", "a", "q", "b", "z", "k")) {
+            store.create(identity(id));
+        }
+        store.recordVerification("m", VerificationStatus.VALID, cutoff.minusSeconds(10));
+        store.recordVerification("c", VerificationStatus.NOT_VALID, cutoff.minusSeconds(300));
+        store.recordVerification("x", VerificationStatus.VALID, cutoff.minusSeconds(10));
+        store.recordVerification("q", VerificationStatus.ERROR, cutoff.minusSeconds(1));
+        store.recordVerification("z", VerificationStatus.VALID, cutoff.plusSeconds(1));
+
+        List<String> order = new ArrayList<>();
+        for (List<Identity> page; !(page = store.claimUnverified(cutoff, T0, 2)).isEmpty(); ) {
+            page.forEach(i -> order.add(i.id()));
+        }
+
+        assertThat(order).containsExactly("a", "b", "k", "c", "m", "x", "q");
+        assertThat(store.find("z").orElseThrow().lastVerifiedAt()).contains(cutoff.plusSeconds(1));
+    }
+
+    @Test
+    void anIdentityRecordedAfterTheCutoffIsNotClaimedAndOneRecordedBeforeItIs() {
+        Instant cutoff = T0.minus(Duration.ofHours(1));
+        store.create(identity("checked-late"));
+        store.create(identity("checked-at-cutoff"));
+        store.create(identity("checked-long-ago"));
+        assertThat(store.claimUnverified(T0, T0.minusSeconds(7200), 10)).hasSize(3);
+
+        // Each one moves in the claim order from its claim stamp to its recorded time.
+        store.recordVerification("checked-late", VerificationStatus.VALID, cutoff.plusMillis(1));
+        store.recordVerification("checked-at-cutoff", VerificationStatus.VALID, cutoff);
+        store.recordVerification("checked-long-ago", VerificationStatus.VALID, cutoff.minusMillis(1));
+
+        assertThat(store.claimUnverified(cutoff, T0, 10)).extracting(Identity::id).containsExactly("checked-long-ago");
+        assertThat(store.claimUnverified(cutoff, T0, 10)).isEmpty();
+    }
+
+    @Test
+    void anIdentityDeletedAndCreatedAgainIsClaimedAsNeverVerified() {
+        Instant cutoff = T0.minus(Duration.ofHours(1));
+        store.create(identity("a"));
+        store.create(identity("b"));
+        store.recordVerification("a", VerificationStatus.VALID, T0);
+        store.recordVerification("b", VerificationStatus.VALID, cutoff.minusSeconds(1));
+        store.delete("a");
+        store.create(identity("a"));
+        store.delete("b");
+
+        assertThat(store.claimUnverified(cutoff, T0, 10)).extracting(Identity::id).containsExactly("a");
+        assertThat(store.claimUnverified(Instant.MAX, T0, 10)).extracting(Identity::id).containsExactly("a");
+    }
+
+    @Test
+    void sixteenClaimersReleasedTogetherReceiveEachOfThreeThousandIdentitiesExactlyOnceEveryRound() throws Exception {
+        int identities = 3000;
+        for (int i = 0; i < identities; i++) {
+            store.create(identity(String.format("user-%04d", i)));
+        }
+        for (int round = 0; round < 20; round++) {
+            // Each round's claims stamp now; the next round's cutoff is past them, so all are due again.
+            Instant now = T0.plus(Duration.ofMinutes(round));
+            Map<String, AtomicInteger> claims = new ConcurrentHashMap<>();
+            AtomicInteger total = new AtomicInteger();
+
+            threads.run(n -> {
+                for (List<Identity> page; !(page = store.claimUnverified(now, now, 1 + n * 5)).isEmpty(); ) {
+                    total.addAndGet(page.size());
+                    page.forEach(i -> claims.computeIfAbsent(i.id(), k -> new AtomicInteger()).incrementAndGet());
+                }
+            });
+
+            assertThat(total.get()).as("claims in round %d", round).isEqualTo(identities);
+            assertThat(claims).hasSize(identities);
+            assertThat(claims.values()).allSatisfy(count -> assertThat(count.get()).isEqualTo(1));
+            assertThat(store.claimUnverified(now, now, identities)).isEmpty();
+        }
+    }
+
+    /**
+     * Claimers race writers that move identities in the claim order (a verification recorded, a delete, a create,
+     * a save that keeps the order): no identity is handed out twice, none that stays due is left behind, and
+     * afterwards the claim order holds exactly the stored identities.
+     */
+    @Test
+    void claimsInterleavedWithRecordsDeletesCreatesAndSavesNeverLoseOrDuplicateAnIdentity() throws Exception {
+        int identities = 3000;
+        int claimers = THREADS - 4;
+        Instant cutoff = T0.minus(Duration.ofHours(1));
+        for (int round = 0; round < 10; round++) {
+            InMemoryIdentityStore shared = new InMemoryIdentityStore();
+            for (int i = 0; i < identities; i++) {
+                shared.create(identity("user-" + i));
+                if (i % 3 == 1) {
+                    shared.recordVerification("user-" + i, VerificationStatus.VALID, cutoff.minusSeconds(i));
+                }
+            }
+            Map<String, AtomicInteger> claims = new ConcurrentHashMap<>();
+
+            threads.run(n -> {
+                if (n < claimers) {
+                    for (List<Identity> page; !(page = shared.claimUnverified(cutoff, T0, 16)).isEmpty(); ) {
+                        page.forEach(i -> claims.computeIfAbsent(i.id(), k -> new AtomicInteger()).incrementAndGet());
+                    }
+                    return;
+                }
+                for (int i = 0; i < identities; i++) {
+                    String id = "user-" + i;
+                    switch (n - claimers) {
+                        case 0 -> { // checked by someone else just now: not due any more
+                            if (i % 10 == 0) {
+                                shared.recordVerification(id, VerificationStatus.VALID, T0);
+                            }
+                        }
+                        case 1 -> { // unlinked
+                            if (i % 10 == 5) {
+                                shared.delete(id);
+                            }
+                        }
+                        case 2 -> { // newly linked, never verified
+                            if (i % 10 == 0) {
+                                shared.create(identity("new-" + i));
+                            }
+                        }
+                        default -> { // refreshed: saves keep the verification bookkeeping and the claim order
+                            if (i % 10 == 3) {
+                                Identity found = shared.find(id).orElseThrow();
+                                shared.save(found.toBuilder().accessToken("access-saved-" + n).build());
+                            }
+                        }
+                    }
+                }
+            });
+            // What the claimers left behind (creates that came after their last page) is claimed now.
+            shared.claimUnverified(cutoff, T0, 10 * identities)
+                    .forEach(i -> claims.computeIfAbsent(i.id(), k -> new AtomicInteger()).incrementAndGet());
+
+            assertThat(claims.values()).as("claims per identity in round %d", round)
+                    .allSatisfy(count -> assertThat(count.get()).isEqualTo(1));
+            for (int i = 0; i < identities; i++) {
+                String id = "user-" + i;
+                if (i % 10 != 0 && i % 10 != 5) {
+                    assertThat(claims).as("round %d", round).containsKey(id);
+                }
+                if (i % 10 == 0) {
+                    assertThat(claims).as("round %d", round).containsKey("new-" + i);
+                }
+            }
+            // Every stored identity is in the claim order exactly once: a claim far ahead takes each of them once.
+            List<String> stored = shared.claimUnverified(Instant.MAX, T0.plusSeconds(1), 10 * identities)
+                    .stream().map(Identity::id).toList();
+            // A tenth deleted, as many created.
+            assertThat(stored).doesNotHaveDuplicates().hasSize(identities);
+            assertThat(stored).allSatisfy(id -> assertThat(shared.find(id)).isPresent());
+        }
+    }
+
     // ---- refresh leases -----------------------------------------------------------------------------------
 
     @Test

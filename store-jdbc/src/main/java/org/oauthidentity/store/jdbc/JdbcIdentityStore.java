@@ -51,9 +51,12 @@ import org.slf4j.LoggerFactory;
  * Lease times come from the injected {@link Clock}: instances' clocks must agree to well within the lease
  * TTL (NTP does), and the TTL must exceed the slowest refresh between two renewals.
  *
- * <p><b>Sweep claims</b> ({@link #claimUnverified}) set {@code last_verified_at} on a page of rows in one
- * statement; on PostgreSQL the page is chosen with {@code FOR UPDATE SKIP LOCKED}, so passes on several
- * instances take disjoint pages without waiting for each other.
+ * <p><b>Sweep claims</b> ({@link #claimUnverified}) set {@code last_verified_at} on a page of rows, one statement
+ * per range of the index {@code oauth_identity_last_verified_idx}, never-verified rows first, then the least
+ * recently verified; on PostgreSQL the page is chosen with {@code FOR UPDATE SKIP LOCKED}, so passes on several
+ * instances take disjoint pages without waiting for each other, and each call resumes the index scan after the
+ * last row this store claimed in the same pass, so a page's cost does not grow with the table or with the part
+ * of the pass already claimed.
  *
  * <p>Tokens are stored as they are unless a {@link TokenCipher} is set. Timestamps are stored to the
  * microsecond. The store never changes the schema unless asked ({@link Builder#migrateSchema()}); without that,
@@ -79,7 +82,6 @@ public final class JdbcIdentityStore implements IdentityStore {
             + " refresh_token = ?, token_type = ?, expires_at = ?, scopes = ?, extras = ?,"
             + " version = version + 1, updated_at = ?";
     private static final String UNIQUE_VIOLATION = "23505";
-    private static final String CLAIMABLE = "(last_verified_at IS NULL OR last_verified_at < ?)";
 
     private final Transactions transactions;
     private final Dialect dialect;
@@ -88,6 +90,7 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final Rows rows;
     private final RefreshLeases leases;
     private final Accounts accounts;
+    private final Claims claims;
     private final ReencryptionPass reencryption;
 
     private final String findSql;
@@ -96,8 +99,6 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final String saveSql;
     private final String saveAndReleaseSql;
     private final String deleteSql;
-    private final String claimSql;
-    private final String claimableSql;
     private final String recordSql;
 
     private JdbcIdentityStore(Builder b, Dialect dialect) {
@@ -109,6 +110,7 @@ public final class JdbcIdentityStore implements IdentityStore {
         this.leases = new RefreshLeases(transactions, rows, dialect, b.clock, b.leaseTtl, b.pause, this::exists,
                 this::saveAndRelease);
         this.accounts = new Accounts(transactions, rows);
+        this.claims = new Claims(transactions, rows, dialect);
         this.reencryption = b.cipher == null ? null : new ReencryptionPass(transactions, rows, b.cipher, TABLE);
 
         findSql = "SELECT " + Rows.COLUMNS + " FROM " + TABLE + " WHERE id = ?";
@@ -126,23 +128,6 @@ public final class JdbcIdentityStore implements IdentityStore {
                 + " WHERE id = ? AND incarnation = ? AND version = ?", WRITTEN);
         deleteSql = "DELETE FROM " + TABLE + " WHERE id = ?";
         recordSql = "UPDATE " + TABLE + " SET status = ?, last_verified_at = ? WHERE id = ?";
-        // The page is picked by id and the claim condition is checked again on the locked row, so a row another
-        // claimer took meanwhile drops out.
-        if (dialect == Dialect.POSTGRESQL) {
-            // Materialized, so the page is chosen once: as a plain "id IN (subquery)" the planner may run the
-            // LIMIT subquery again and claim more than the page. SKIP LOCKED passes over other claimers' rows.
-            claimSql = "WITH page AS MATERIALIZED (SELECT id AS claimed_id FROM " + TABLE + " WHERE " + CLAIMABLE
-                    + " ORDER BY last_verified_at NULLS FIRST, id LIMIT ? FOR UPDATE SKIP LOCKED) "
-                    + dialect.returning("UPDATE " + TABLE + " SET last_verified_at = ? FROM page"
-                            + " WHERE id = page.claimed_id AND " + CLAIMABLE, Rows.COLUMNS);
-        } else {
-            // Not "UPDATE ... WHERE <claimable> FETCH FIRST n": H2 2.4 then trusts the index entry it scanned
-            // and hands a just-claimed row out twice (the concurrency tests catch that).
-            claimSql = dialect.returning("UPDATE " + TABLE + " SET last_verified_at = ? WHERE id IN (SELECT id FROM "
-                    + TABLE + " WHERE " + CLAIMABLE + " ORDER BY last_verified_at NULLS FIRST, id FETCH FIRST ? ROWS ONLY)"
-                    + " AND " + CLAIMABLE, Rows.COLUMNS);
-        }
-        claimableSql = "SELECT 1 FROM " + TABLE + " WHERE " + CLAIMABLE + " FETCH FIRST 1 ROW ONLY";
     }
 
     /** A builder over the user's connection pool; the store borrows a connection per operation and returns it. */
@@ -153,6 +138,11 @@ public final class JdbcIdentityStore implements IdentityStore {
     /** The database this store speaks to, as set or detected. */
     public Dialect dialect() {
         return dialect;
+    }
+
+    /** The sweep claims, for tests that look at their statements' plans. */
+    Claims claims() {
+        return claims;
     }
 
     /** How long a refresh lease lasts when its holder neither saves nor releases it. */
@@ -248,43 +238,15 @@ public final class JdbcIdentityStore implements IdentityStore {
     /**
      * {@inheritDoc}
      *
-     * <p>One statement per call. On PostgreSQL concurrent callers skip each other's rows; on H2 a caller that
-     * raced another for the same rows may come back with a short page, and with an empty one only after a
-     * few attempts while claimable rows remain. Rows skipped this way are left for the next call or pass.
+     * <p>On PostgreSQL one or two statements per call, each an index range scan; concurrent callers skip each
+     * other's rows, and a page costs about the same at the end of a pass as at its start (see the class comment).
+     * On H2 one statement; a caller that raced another for the same rows may come back with a short page, and
+     * with an empty one only after a few attempts while claimable rows remain. Rows skipped this way are left
+     * for the next call or pass.
      */
     @Override
     public List<Identity> claimUnverified(Instant cutoff, Instant now, int limit) {
-        Objects.requireNonNull(cutoff, "cutoff");
-        Objects.requireNonNull(now, "now");
-        if (limit <= 0) {
-            return List.of();
-        }
-        for (int attempt = 1; ; attempt++) {
-            List<Identity> claimed = transactions.run("could not claim unverified identities", List.of(), c -> {
-                try (PreparedStatement ps = c.prepareStatement(claimSql)) {
-                    if (dialect == Dialect.POSTGRESQL) {
-                        Rows.setTimestamp(ps, 1, cutoff);
-                        ps.setInt(2, limit);
-                        Rows.setTimestamp(ps, 3, now);
-                    } else {
-                        Rows.setTimestamp(ps, 1, now);
-                        Rows.setTimestamp(ps, 2, cutoff);
-                        ps.setInt(3, limit);
-                    }
-                    Rows.setTimestamp(ps, 4, cutoff);
-                    List<Identity> page = new ArrayList<>();
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            page.add(rows.read(rs));
-                        }
-                    }
-                    return page;
-                }
-            });
-            if (!claimed.isEmpty() || dialect == Dialect.POSTGRESQL || attempt >= 3 || !claimableLeft(cutoff)) {
-                return claimed;
-            }
-        }
+        return claims.claim(cutoff, now, limit);
     }
 
     @Override
@@ -425,17 +387,6 @@ public final class JdbcIdentityStore implements IdentityStore {
         return transactions.run("could not read identity " + id, List.of(), c -> {
             try (PreparedStatement ps = c.prepareStatement(incarnationSql)) {
                 ps.setString(1, id);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next();
-                }
-            }
-        });
-    }
-
-    private boolean claimableLeft(Instant cutoff) {
-        return transactions.run("could not count unverified identities", List.of(), c -> {
-            try (PreparedStatement ps = c.prepareStatement(claimableSql)) {
-                Rows.setTimestamp(ps, 1, cutoff);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next();
                 }

@@ -34,7 +34,7 @@ abstract class FleetTest extends StoreTestSupport {
         workers.forEach(WorkerProcess::close);
     }
 
-    private WorkerProcess worker(String name, String mode, String... args) {
+    WorkerProcess worker(String name, String mode, String... args) {
         WorkerProcess worker = WorkerProcess.start(getClass().getSimpleName() + "-" + name, mode, db, args);
         workers.add(worker);
         return worker;

@@ -23,10 +23,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityStore.RefreshLease;
+import org.oauthidentity.oauth2.ClientAuthentication;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
+import org.oauthidentity.sweep.PassSummary;
+import org.oauthidentity.sweep.ValidationSweep;
+import org.oauthidentity.testing.ManualClock;
 
 /**
  * One instance of a service, in its own JVM, for the multi-process tests: its own connection pool, store and
@@ -44,6 +48,11 @@ import org.oauthidentity.refresh.RetryPolicy;
  * migrate &lt;dialect&gt; &lt;url&gt; &lt;user&gt; &lt;password&gt; &lt;identityId&gt;
  *     READY; then "GO" -&gt; builds a store that migrates the schema, creates the identity, "MIGRATED", or
  *     "FAILED &lt;exception&gt;"
+ * sweep &lt;dialect&gt; &lt;url&gt; &lt;user&gt; &lt;password&gt; &lt;tokenUrl&gt; &lt;clientId&gt; &lt;interval&gt; &lt;concurrency&gt;
+ *     a {@link ValidationSweep} over the store, checking identities of provider "fleet" at the token endpoint as
+ *     client {@code clientId}; READY; then "PASS &lt;instant&gt;" -&gt; one pass with every clock of the process
+ *     (sweep, store, provider) fixed at that instant, "PASSED &lt;state&gt; claimed=&lt;n&gt; valid=&lt;n&gt;
+ *     notValid=&lt;n&gt; errors=&lt;n&gt; skipped=&lt;n&gt; unchecked=&lt;n&gt;"; QUIT
  * chaos &lt;dialect&gt; &lt;url&gt; &lt;user&gt; &lt;password&gt; ...
  *     one instance of a service under a faulty token endpoint: see {@link ChaosWorker}
  * </pre>
@@ -74,6 +83,9 @@ public final class FleetWorker {
                     break;
                 case "migrate":
                     migrate(pool, dialect, args[5], in);
+                    break;
+                case "sweep":
+                    sweep(pool, dialect, args[5], args[6], Duration.parse(args[7]), Integer.parseInt(args[8]), in);
                     break;
                 case "chaos":
                     ChaosWorker.run(pool, dialect, Arrays.copyOfRange(args, 5, args.length), in);
@@ -164,6 +176,28 @@ public final class FleetWorker {
         }
         say("DONE " + total);
         pool.shutdownNow();
+    }
+
+    private static void sweep(TestPool pool, Dialect dialect, String tokenUrl, String clientId, Duration interval,
+            int concurrency, BufferedReader in) throws Exception {
+        // The test names the instant of each pass, so passes of several processes agree on time without waiting.
+        ManualClock clock = ManualClock.at(Instant.EPOCH);
+        JdbcIdentityStore store = JdbcIdentityStore.builder(pool).dialect(dialect).clock(clock).build();
+        OAuth2Provider provider = OAuth2Provider.create(OAuth2Settings.builder()
+                .providerKey("fleet").tokenUrl(tokenUrl).clientId(clientId).clientSecret("fleet-secret")
+                .clientAuthentication(ClientAuthentication.CLIENT_SECRET_POST).clock(clock).build());
+        IdentityRefresher refresher = IdentityRefresher.builder(store).provider(provider).build();
+        try (ValidationSweep sweep = ValidationSweep.builder(refresher).clock(clock).interval(interval)
+                .concurrency(concurrency).build()) {
+            say("READY");
+            for (String line; (line = in.readLine()) != null && line.startsWith("PASS "); ) {
+                clock.set(Instant.parse(line.substring("PASS ".length())));
+                PassSummary pass = sweep.runOnce();
+                say("PASSED " + pass.state() + " claimed=" + pass.claimed() + " valid=" + pass.valid()
+                        + " notValid=" + pass.notValid() + " errors=" + pass.errors() + " skipped=" + pass.skipped()
+                        + " unchecked=" + pass.unchecked());
+            }
+        }
     }
 
     private static void hold(JdbcIdentityStore store, String id, BufferedReader in) throws Exception {
