@@ -24,6 +24,8 @@ import org.oauthidentity.Identity;
  */
 class PostgresFleetTest extends FleetTest {
     private static final Duration INTERVAL = Duration.ofHours(1);
+    /** The sweep's default jitter: a tenth of the interval. */
+    private static final Duration JITTER = INTERVAL.dividedBy(10);
     private static final int CONCURRENCY = 8;
     /** ValidationSweep's default page for a concurrency of 8. */
     private static final int PAGE = 256;
@@ -64,8 +66,10 @@ class PostgresFleetTest extends FleetTest {
                     assertThat(byClient.getOrDefault("sweep-" + (i + 1), 0).longValue())
                             .as("token requests of %s", fleet.get(i).name).isEqualTo(pass.get("claimed"));
                 }
+                // Recorded at the pass's instant, moved back by at most the sweep's default jitter.
                 assertThat(db.queryValue("SELECT COUNT(*) FROM oauth_identity WHERE status = 'VALID'"
-                        + " AND last_verified_at >= ?", Rows.timestamp(at))).isEqualTo((long) IDENTITIES);
+                        + " AND last_verified_at BETWEEN ? AND ?", Rows.timestamp(at.minus(JITTER)),
+                        Rows.timestamp(at))).isEqualTo((long) IDENTITIES);
             }
 
             // A minute after the last pass, inside the interval: nothing is due.
@@ -129,9 +133,10 @@ class PostgresFleetTest extends FleetTest {
             assertThat(presented.values()).containsOnly(1);
             assertThat(passes.stream().mapToLong(p -> p.get("claimed")).sum()).isEqualTo(IDENTITIES);
             assertThat(passes).allSatisfy(p -> assertThat(p.get("valid")).isEqualTo(p.get("claimed")));
+            Instant second = t.plus(INTERVAL).plusSeconds(1);
             assertThat(db.queryValue("SELECT COUNT(*) FROM oauth_identity WHERE status = 'VALID'"
-                    + " AND last_verified_at = ?", Rows.timestamp(t.plus(INTERVAL).plusSeconds(1))))
-                    .isEqualTo((long) IDENTITIES);
+                    + " AND last_verified_at BETWEEN ? AND ?", Rows.timestamp(second.minus(JITTER)),
+                    Rows.timestamp(second))).isEqualTo((long) IDENTITIES);
             assertThat(vendor.reuses()).isZero();
             assertThat(vendor.unknown()).isZero();
             quit(survivors);
