@@ -123,7 +123,10 @@ public final class IdentityRefresher {
      * A refresher that shares everything with this one (its rate limits too) for work nobody waits on, such as
      * the validation sweep's checks: under a {@linkplain Builder#rateLimits rate limit} its token requests give way
      * to this refresher's, and while a provider is {@linkplain RateLimits paused} it sends nothing and fails with
-     * {@link ProviderPausedException}.
+     * {@link ProviderPausedException}. It refreshes on the calling thread instead of the
+     * {@linkplain Builder#executor executor}: background threads are not a user's, whose wait a framework may
+     * interrupt, and one hand-off less per refresh matters to a sweep of a million identities (an interrupt that
+     * does reach a token request in flight ends as a lost answer, never as a dropped refresh token).
      */
     public IdentityRefresher background() {
         return copy(retryPolicy, true);
@@ -132,7 +135,7 @@ public final class IdentityRefresher {
     private IdentityRefresher copy(RetryPolicy policy, boolean inBackground) {
         Builder b = new Builder(store);
         b.providers.putAll(providers);
-        b.executor = executor;
+        b.executor = inBackground ? Runnable::run : executor;
         b.rateLimits = rateLimits;
         b.background = inBackground;
         return b.leaseWait(leaseWait).retryPolicy(policy).listener(listener).build();
