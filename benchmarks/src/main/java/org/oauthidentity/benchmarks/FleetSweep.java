@@ -35,6 +35,11 @@ import java.util.concurrent.TimeUnit;
 final class FleetSweep {
     static final String KIND = "sweep";
     static final String WARM_KIND = "warm";
+    /**
+     * Extra JVM options for the workers, space-separated, {@code {n}} replaced by the worker's number (1, 2...), for
+     * a diagnosis: e.g. {@code -Dbench.fleet.workerJvmArgs=-XX:StartFlightRecording=filename=/tmp/worker-{n}.jfr,settings=profile}.
+     */
+    static final String WORKER_JVM_ARGS = "bench.fleet.workerJvmArgs";
 
     /** One worker's measured pass, as it reported it ({@code DONE key=value...}). */
     record Pass(Map<String, String> values) {
@@ -74,7 +79,7 @@ final class FleetSweep {
     record Result(int processes, int concurrency, long latencyMillis, int identities, Duration fill,
             List<Pass> passes, double wallSeconds, long tokenRequests, long[] perToken, long untracked,
             long refused, long rowsValid, long rowsVerifiedSinceStart, long rowsNotRotated, long rows, Cpu cpu,
-            String top) {
+            String top, String statements) {
 
         long claimed() {
             return passes.stream().mapToLong(p -> p.get("claimed")).sum();
@@ -107,13 +112,13 @@ final class FleetSweep {
             throws Exception {
         // Each worker's pool, plus the unpooled connections of this JVM, plus PostgreSQL's reserve.
         int maxConnections = processes * (concurrency + 1) + 20;
-        try (SweepDatabase db = SweepDatabase.start(maxConnections);
+        try (SweepDatabase db = SweepDatabase.start(maxConnections, true);
                 TokenEndpoint endpoint = new TokenEndpoint(processes * concurrency + 32, latency)) {
             db.fill(WARM_KIND, warmupPerProcess * processes);
             List<Worker> workers = new ArrayList<>();
             try {
                 for (int i = 0; i < processes; i++) {
-                    workers.add(new Worker(db.jdbcUrl(), endpoint.url(), concurrency));
+                    workers.add(new Worker(i + 1, db.jdbcUrl(), endpoint.url(), concurrency));
                 }
                 for (Worker w : workers) {
                     w.expect("READY");
@@ -129,6 +134,7 @@ final class FleetSweep {
                 long requestsBefore = endpoint.requests();
                 long refusedBefore = endpoint.refused();
 
+                db.resetStatementStatistics();
                 long postmaster = db.postmasterPid();
                 List<Long> postgresPids = postmaster < 0 ? List.of() : ProcCpu.withChildren(postmaster);
                 long self = ProcessHandle.current().pid();
@@ -154,6 +160,7 @@ final class FleetSweep {
                         pgCpu, machine == null ? -1 : (machineAfter[0] - machine[0]) * ProcCpu.TICK_SECONDS,
                         machine == null ? -1 : (machineAfter[1] - machine[1]) * ProcCpu.TICK_SECONDS);
 
+                String statements = db.statementStatistics(6);
                 long firstStart = passes.stream().mapToLong(p -> p.get("start")).min().orElseThrow();
                 long lastEnd = passes.stream().mapToLong(p -> p.get("end")).max().orElseThrow();
                 String mine = "external_user_id LIKE 'user-" + KIND + "-%'";
@@ -165,7 +172,7 @@ final class FleetSweep {
                         db.count("SELECT count(*) FROM oauth_identity WHERE " + mine + " AND " + since),
                         db.count("SELECT count(*) FROM oauth_identity WHERE " + mine + " AND refresh_token LIKE '"
                                 + SweepDatabase.refreshPrefix(KIND) + "%'"),
-                        db.count("SELECT count(*) FROM oauth_identity WHERE " + mine), cpu, top.text());
+                        db.count("SELECT count(*) FROM oauth_identity WHERE " + mine), cpu, top.text(), statements);
             } finally {
                 for (Worker w : workers) {
                     w.close();
@@ -230,10 +237,16 @@ final class FleetSweep {
         private final BufferedReader out;
         private final Writer in;
 
-        Worker(String jdbcUrl, String tokenUrl, int concurrency) throws IOException {
+        Worker(int number, String jdbcUrl, String tokenUrl, int concurrency) throws IOException {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            process = new ProcessBuilder(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                    FleetSweepWorker.class.getName(), jdbcUrl, tokenUrl, String.valueOf(concurrency)))
+            List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
+            String extra = System.getProperty(WORKER_JVM_ARGS, "").trim();
+            if (!extra.isEmpty()) {
+                command.addAll(List.of(extra.replace("{n}", String.valueOf(number)).split("\\s+")));
+            }
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetSweepWorker.class.getName(),
+                    jdbcUrl, tokenUrl, String.valueOf(concurrency)));
+            process = new ProcessBuilder(command)
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

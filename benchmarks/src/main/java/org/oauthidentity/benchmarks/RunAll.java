@@ -489,6 +489,8 @@ public final class RunAll {
                 identities, r.fill().toMillis() / 1e3, processes, concurrency + 1, concurrency, r.claimed(),
                 r.wallSeconds(), cpu.wallSeconds(), took));
         report.appendix("9. Fleet sweep: one top frame a quarter of the way through the passes", r.top());
+        report.appendix("9. Fleet sweep: the statements PostgreSQL spent most time on during the passes "
+                + "(pg_stat_statements)", r.statements());
     }
 
     /** Benchmark 10: see {@link ClaimCost}. */

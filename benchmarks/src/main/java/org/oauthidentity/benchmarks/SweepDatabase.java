@@ -41,20 +41,61 @@ final class SweepDatabase implements AutoCloseable {
 
     /** Starts the server (room for {@code maxConnections}) and creates the schema through the store. */
     static SweepDatabase start(int maxConnections) throws IOException, SQLException {
-        EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+        return start(maxConnections, false);
+    }
+
+    /**
+     * As {@link #start(int)}; with {@code statementStatistics}, also loads {@code pg_stat_statements} (time the
+     * server spent per statement: {@link #resetStatementStatistics()}, {@link #statementStatistics(int)}).
+     */
+    static SweepDatabase start(int maxConnections, boolean statementStatistics) throws IOException, SQLException {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setServerConfig("fsync", "off")
                 .setServerConfig("synchronous_commit", "off")
                 .setServerConfig("full_page_writes", "off")
-                .setServerConfig("max_connections", String.valueOf(maxConnections))
-                .start();
-        SweepDatabase db = new SweepDatabase(postgres);
+                .setServerConfig("max_connections", String.valueOf(maxConnections));
+        if (statementStatistics) {
+            builder.setServerConfig("shared_preload_libraries", "pg_stat_statements");
+        }
+        SweepDatabase db = new SweepDatabase(builder.start());
         try {
             JdbcIdentityStore.builder(db.admin()).migrateSchema().build();
-        } catch (RuntimeException e) {
+            if (statementStatistics) {
+                db.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            }
+        } catch (SQLException | RuntimeException e) {
             db.close();
             throw e;
         }
         return db;
+    }
+
+    void resetStatementStatistics() throws SQLException {
+        execute("SELECT pg_stat_statements_reset()");
+    }
+
+    /**
+     * The {@code limit} statements the server spent most time executing since the reset: calls, total and mean
+     * execution time (wall time in the executor, lock waits included), rows, and the statement's start (parameters
+     * are {@code $n}: no value, so no token, appears).
+     */
+    String statementStatistics(int limit) throws SQLException {
+        StringBuilder out = new StringBuilder(String.format(java.util.Locale.ROOT, "%10s %12s %9s %10s  %s%n",
+                "calls", "total ms", "mean ms", "rows", "statement"));
+        try (Connection c = admin().getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT calls, total_exec_time, mean_exec_time, rows, regexp_replace(query, '\\s+', ' ', 'g')"
+                        + " FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT ?")) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String query = rs.getString(5);
+                    out.append(String.format(java.util.Locale.ROOT, "%,10d %,12.0f %9.3f %,10d  %s%n", rs.getLong(1),
+                            rs.getDouble(2), rs.getDouble(3), rs.getLong(4),
+                            query.length() > 150 ? query.substring(0, 150) + "..." : query));
+                }
+            }
+        }
+        return out.toString();
     }
 
     String jdbcUrl() {
