@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * (must be N), each stored refresh token presented exactly once (counted per identity at the endpoint), and every
  * row VALID, verified since the passes started and holding a rotated refresh token afterwards. Where the time went:
  * CPU of each worker JVM, of this JVM (the token endpoint) and of the PostgreSQL server (postmaster and backends)
- * from {@code /proc}, against what the machine's cores could give over the same wall time; statements per check,
+ * from {@code /proc}, against what the machine's cores could give over the same wall time, and context switches of
+ * the workers' threads and of the server's processes; statements per check,
  * waits for a pooled connection and time in {@code claimUnverified} as each worker counted them; one {@code top}
  * frame taken a quarter of the way through.
  */
@@ -69,7 +70,7 @@ final class FleetSweep {
 
     /** CPU seconds over the measured passes, by who used them, and the machine's. */
     record Cpu(double wallSeconds, int cores, List<Double> workers, double endpoint, double postgres,
-            double machineBusy, double machineTotal) {
+            double machineBusy, double machineTotal, long workerSwitches, long postgresSwitches) {
         double others() {
             return Math.max(0, machineBusy - workers.stream().mapToDouble(Double::doubleValue).sum() - endpoint
                     - postgres);
@@ -141,6 +142,8 @@ final class FleetSweep {
                 long[] workerTicks = workers.stream().mapToLong(w -> ProcCpu.ticks(w.process.pid())).toArray();
                 long selfTicks = ProcCpu.ticks(self);
                 long pgTicks = ProcCpu.ticks(postgresPids);
+                long workerSwitches = workers.stream().mapToLong(w -> ProcCpu.contextSwitches(w.process.pid())).sum();
+                long pgSwitches = ProcCpu.contextSwitches(postgresPids);
                 long[] machine = ProcCpu.machine();
                 long startNanos = System.nanoTime();
 
@@ -156,9 +159,13 @@ final class FleetSweep {
                 double endpointCpu = (ProcCpu.ticks(self) - selfTicks) * ProcCpu.TICK_SECONDS;
                 double pgCpu = (ProcCpu.ticks(postgresPids) - pgTicks) * ProcCpu.TICK_SECONDS;
                 long[] machineAfter = ProcCpu.machine();
+                workerSwitches = workers.stream().mapToLong(w -> ProcCpu.contextSwitches(w.process.pid())).sum()
+                        - workerSwitches;
+                pgSwitches = ProcCpu.contextSwitches(postgresPids) - pgSwitches;
                 Cpu cpu = new Cpu(coordinatorWall, Runtime.getRuntime().availableProcessors(), workerCpu, endpointCpu,
                         pgCpu, machine == null ? -1 : (machineAfter[0] - machine[0]) * ProcCpu.TICK_SECONDS,
-                        machine == null ? -1 : (machineAfter[1] - machine[1]) * ProcCpu.TICK_SECONDS);
+                        machine == null ? -1 : (machineAfter[1] - machine[1]) * ProcCpu.TICK_SECONDS,
+                        workerSwitches, pgSwitches);
 
                 String statements = db.statementStatistics(6);
                 long firstStart = passes.stream().mapToLong(p -> p.get("start")).min().orElseThrow();
@@ -260,6 +267,9 @@ final class FleetSweep {
 
         String expect(String prefix) throws IOException {
             String line = out.readLine();
+            while (line != null && line.startsWith("[") && line.contains("][")) {
+                line = out.readLine(); // the JVM's own log on stdout (e.g. a flight recording starting)
+            }
             if (line == null || !line.startsWith(prefix)) {
                 throw new IOException("a fleet sweep worker answered " + line + " instead of " + prefix);
             }

@@ -52,6 +52,38 @@ final class ProcCpu {
         return pids;
     }
 
+    /**
+     * Context switches of process {@code pid} so far, voluntary and not, summed over its live threads (a thread that
+     * has ended takes its count with it), or 0 if unreadable.
+     */
+    static long contextSwitches(long pid) {
+        long sum = 0;
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", String.valueOf(pid), "task"))) {
+            for (Path task : tasks) {
+                try {
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return sum;
+        }
+        return sum;
+    }
+
+    static long contextSwitches(List<Long> pids) {
+        long sum = 0;
+        for (long pid : pids) {
+            sum += contextSwitches(pid);
+        }
+        return sum;
+    }
+
     /** The whole machine: {busy, total} ticks summed over every CPU, or null. */
     static long[] machine() {
         try {

@@ -458,11 +458,13 @@ public final class RunAll {
         report.row("9. Fleet sweep: where the cores went during the passes",
                 fmt("of %.1f core-seconds (%.1f s x %d cores): worker JVMs %s, token endpoint %.1f, PostgreSQL %.1f, "
                         + "other processes %.1f, idle %.1f; %.2f ms of CPU per identity, so the cores alone cap the "
-                        + "fleet at about %,.0f identities/s", capacity, cpu.wallSeconds(), cpu.cores(),
+                        + "fleet at about %,.0f identities/s; context switches per identity: %.1f in the workers, "
+                        + "%.1f in PostgreSQL", capacity, cpu.wallSeconds(), cpu.cores(),
                         cpu.workers().stream().map(c -> fmt("%.1f", c)).collect(Collectors.joining(" + ")),
                         cpu.endpoint(), cpu.postgres(), cpu.others(),
                         Math.max(0, cpu.machineTotal() - cpu.machineBusy()), perIdentityMs,
-                        cpu.cores() * 1000 / perIdentityMs),
+                        cpu.cores() * 1000 / perIdentityMs, cpu.workerSwitches() / (double) r.claimed(),
+                        cpu.postgresSwitches() / (double) r.claimed()),
                 "—", "—", "—");
         for (int i = 0; i < r.passes().size(); i++) {
             FleetSweep.Pass p = r.passes().get(i);
