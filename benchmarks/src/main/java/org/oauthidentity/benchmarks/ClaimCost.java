@@ -190,6 +190,25 @@ final class ClaimCost {
         return plan.toString();
     }
 
+    /**
+     * From a plan {@link #explain} made: the shared buffers (hit + read) the custom plan's statement touched in all,
+     * and those of the scan that picks the page (the first node under {@code CTE}), as "N (picking the page: M)".
+     */
+    static String buffers(String plan) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Buffers: shared hit=(\\d+)(?: read=(\\d+))?")
+                .matcher(plan == null ? "" : plan);
+        long[] found = new long[2];
+        int cte = plan == null ? -1 : plan.indexOf("CTE ");
+        int n = 0;
+        while (m.find() && n < 2) {
+            if (n == 1 && (cte < 0 || m.start() < cte)) {
+                continue;
+            }
+            found[n++] = Long.parseLong(m.group(1)) + (m.group(2) == null ? 0 : Long.parseLong(m.group(2)));
+        }
+        return n < 2 ? "?" : String.format(java.util.Locale.ROOT, "%,d (picking the page: %,d)", found[0], found[1]);
+    }
+
     /** A bound value as an SQL literal (instants in ISO-8601 with their offset). */
     private static String literal(String setter, Object value) {
         if (setter.equals("setNull") || value == null) {

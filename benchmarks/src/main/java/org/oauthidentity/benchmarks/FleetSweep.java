@@ -80,7 +80,7 @@ final class FleetSweep {
     record Result(int processes, int concurrency, long latencyMillis, int identities, Duration fill,
             List<Pass> passes, double wallSeconds, long tokenRequests, long[] perToken, long untracked,
             long refused, long rowsValid, long rowsVerifiedSinceStart, long rowsNotRotated, long rows, Cpu cpu,
-            String top, String statements) {
+            String top, String statements, long[] updates) {
 
         long claimed() {
             return passes.stream().mapToLong(p -> p.get("claimed")).sum();
@@ -136,6 +136,7 @@ final class FleetSweep {
                 long refusedBefore = endpoint.refused();
 
                 db.resetStatementStatistics();
+                long[] updatesBefore = db.updates();
                 long postmaster = db.postmasterPid();
                 List<Long> postgresPids = postmaster < 0 ? List.of() : ProcCpu.withChildren(postmaster);
                 long self = ProcessHandle.current().pid();
@@ -168,6 +169,9 @@ final class FleetSweep {
                         workerSwitches, pgSwitches);
 
                 String statements = db.statementStatistics(6);
+                Thread.sleep(1_000); // PostgreSQL 14 reports table statistics up to half a second late
+                long[] updatesAfter = db.updates();
+                long[] updates = {updatesAfter[0] - updatesBefore[0], updatesAfter[1] - updatesBefore[1]};
                 long firstStart = passes.stream().mapToLong(p -> p.get("start")).min().orElseThrow();
                 long lastEnd = passes.stream().mapToLong(p -> p.get("end")).max().orElseThrow();
                 String mine = "external_user_id LIKE 'user-" + KIND + "-%'";
@@ -179,7 +183,8 @@ final class FleetSweep {
                         db.count("SELECT count(*) FROM oauth_identity WHERE " + mine + " AND " + since),
                         db.count("SELECT count(*) FROM oauth_identity WHERE " + mine + " AND refresh_token LIKE '"
                                 + SweepDatabase.refreshPrefix(KIND) + "%'"),
-                        db.count("SELECT count(*) FROM oauth_identity WHERE " + mine), cpu, top.text(), statements);
+                        db.count("SELECT count(*) FROM oauth_identity WHERE " + mine), cpu, top.text(), statements,
+                        updates);
             } finally {
                 for (Worker w : workers) {
                     w.close();

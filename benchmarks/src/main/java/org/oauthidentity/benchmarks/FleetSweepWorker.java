@@ -28,6 +28,13 @@ import org.oauthidentity.sweep.ValidationSweep;
  * time in {@code claimUnverified}, this JVM's CPU and GC time); on {@code EXIT} ends. Logs go to stderr.
  */
 public final class FleetSweepWorker {
+    /**
+     * {@code -Dbench.fleet.directRefresh=true} (through {@link FleetSweep#WORKER_JVM_ARGS}): the refresher runs each
+     * refresh on the calling sweep worker's thread ({@code executor(Runnable::run)}) instead of its shared pool, to
+     * see what the hop between threads costs. Not used by {@code RunAll}.
+     */
+    static final String DIRECT_REFRESH = "bench.fleet.directRefresh";
+
     private FleetSweepWorker() {
     }
 
@@ -41,9 +48,13 @@ public final class FleetSweepWorker {
             CountingDataSource counting = new CountingDataSource(pool);
             TimedStore store = new TimedStore(JdbcIdentityStore.builder(counting).build());
             OkHttpClient http = Fixtures.client(concurrency * 2);
-            IdentityRefresher refresher = IdentityRefresher.builder(store)
-                    .provider(Fixtures.provider(tokenUrl, http, Clock.systemUTC()))
-                    .build();
+            IdentityRefresher.Builder refresherBuilder = IdentityRefresher.builder(store)
+                    .provider(Fixtures.provider(tokenUrl, http, Clock.systemUTC()));
+            if (Boolean.getBoolean(DIRECT_REFRESH)) {
+                // Diagnosis only: each refresh on the sweep's own worker thread, one thread hop less per check.
+                refresherBuilder.executor(Runnable::run);
+            }
+            IdentityRefresher refresher = refresherBuilder.build();
             try (ValidationSweep sweep = ValidationSweep.builder(refresher)
                     .concurrency(concurrency)
                     .interval(Duration.ofHours(1))

@@ -175,6 +175,18 @@ final class SweepDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * Rows of {@code oauth_identity} updated so far: {all, HOT} (a HOT update writes no index entry; it needs room in
+     * the row's page and no indexed column changed).
+     */
+    long[] updates() throws SQLException {
+        try (Connection c = admin().getConnection(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
+                        + " WHERE relname = 'oauth_identity'")) {
+            return rs.next() ? new long[] {rs.getLong(1), rs.getLong(2)} : new long[] {0, 0};
+        }
+    }
+
     /** The server's process id (its backends are its children), from {@code postmaster.pid}; -1 if unknown. */
     long postmasterPid() {
         try (Connection c = admin().getConnection(); Statement s = c.createStatement();
