@@ -24,7 +24,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs every benchmark with short settings (about nine minutes on two cores) and writes
+ * Runs every benchmark with short settings (about twelve minutes on two cores) and writes
  * {@code <out>/latest.md}: the machine, each measure next to its target, ratios against plain OkHttp of the
  * same run. Run it with {@code java -cp <runtime class path>} ({@code benchmarks/run.sh} does), so the JMH
  * forks inherit the right class path.
