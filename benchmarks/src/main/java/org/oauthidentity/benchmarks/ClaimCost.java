@@ -10,7 +10,6 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.oauthidentity.Identity;
 import org.oauthidentity.store.jdbc.JdbcIdentityStore;
@@ -244,13 +243,29 @@ final class ClaimCost {
         }
     }
 
-    /** Runs it alone: {@code java ... ClaimCost [rows...]}, default 10000 1000000. */
+    /**
+     * Runs it alone: {@code java ... ClaimCost [--budget=SECONDS] [rows...]}, default 150 s per size and 10000
+     * 1000000.
+     */
     public static void main(String[] args) throws Exception {
-        int[] sizes = args.length == 0 ? new int[] {10_000, 1_000_000}
-                : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-        for (Size s : run(sizes, Duration.ofMinutes(3))) {
-            System.out.printf("%,d rows: start %.2f ms, middle %.2f ms, end %.2f ms per page; sampled %s%n%s%n%s%n",
-                    s.rows(), s.median(0), s.median(1), s.median(2), s.sampled(), s.planStart(), s.planEnd());
+        Duration budget = Duration.ofSeconds(150);
+        List<Integer> sizes = new ArrayList<>();
+        for (String arg : args) {
+            if (arg.startsWith("--budget=")) {
+                budget = Duration.ofSeconds(Long.parseLong(arg.substring("--budget=".length())));
+            } else {
+                sizes.add(Integer.parseInt(arg));
+            }
+        }
+        if (sizes.isEmpty()) {
+            sizes = List.of(10_000, 1_000_000);
+        }
+        for (Size s : run(sizes.stream().mapToInt(Integer::intValue).toArray(), budget)) {
+            System.out.printf("%,d rows: start %.2f ms, middle %.2f ms, end %.2f ms per page; sampled %s, %,d pages "
+                    + "timed, %,d rows claimed or marked; buffers %s after the first page, %s before the last %d%n",
+                    s.rows(), s.median(0), s.median(1), s.median(2), s.sampled(),
+                    s.pageMillis().stream().filter(x -> !x.isNaN()).count(), s.claimed(), buffers(s.planStart()),
+                    buffers(s.planEnd()), WINDOW);
         }
     }
 }
