@@ -21,6 +21,8 @@ final class Report {
 
     private final List<Row> rows = new ArrayList<>();
     private final List<String> details = new ArrayList<>();
+    /** Longer texts (query plans, process tables) printed verbatim after the details, each under its title. */
+    private final List<String[]> appendices = new ArrayList<>();
     private final String startedAt = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
     private final double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     private final long[] cpuBefore = CpuTicks.read();
@@ -36,6 +38,10 @@ final class Report {
 
     void detail(String line) {
         details.add(line);
+    }
+
+    void appendix(String title, String text) {
+        appendices.add(new String[] {title, text});
     }
 
     static String met(boolean met) {
@@ -79,6 +85,9 @@ final class Report {
         md.append("\n## Details\n\n");
         for (String d : details) {
             md.append("- ").append(d).append('\n');
+        }
+        for (String[] a : appendices) {
+            md.append("\n### ").append(a[0]).append("\n\n```\n").append(a[1].stripTrailing()).append("\n```\n");
         }
         return md.toString();
     }

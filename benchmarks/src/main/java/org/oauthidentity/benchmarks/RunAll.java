@@ -24,7 +24,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs every benchmark with short settings (about nine minutes on two cores) and writes
+ * Runs every benchmark with short settings (about twelve minutes on two cores) and writes
  * {@code <out>/latest.md}: the machine, each measure next to its target, ratios against plain OkHttp of the
  * same run. Run it with {@code java -cp <runtime class path>} ({@code benchmarks/run.sh} does), so the JMH
  * forks inherit the right class path.
@@ -35,7 +35,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  */
 public final class RunAll {
     static final String NAMES =
-            "throughput, fresh-path, storm, sweep, jdbc-storm, many-throughput, many-heap, many-statements";
+            "throughput, fresh-path, storm, sweep, jdbc-storm, many-throughput, many-heap, many-statements, "
+                    + "fleet-sweep, claim-cost, sweep-heap";
 
     /** Iterations of 2 s. Loopback HTTP on 4 threads needs ~10 s of warm-up on 2 cores (the JIT competes). */
     private static final int WARMUP = 3;
@@ -113,6 +114,15 @@ public final class RunAll {
             if (run.manyIdentities != null) {
                 run.manyIdentities.close();
             }
+        }
+        if (only.contains("fleet-sweep")) {
+            run.fleetSweep();
+        }
+        if (only.contains("claim-cost")) {
+            run.claimCost();
+        }
+        if (only.contains("sweep-heap")) {
+            run.sweepHeap();
         }
         String markdown = run.report.markdown();
         System.out.println();
@@ -410,6 +420,169 @@ public final class RunAll {
         report.detail("8. One client, default bounds, one thread, loopback API in this JVM; statements counted by a "
                 + "DataSource in front of the HikariCP pool: 1,000 identities called once each, then 10,000 calls "
                 + "spread over them, then 100 of them invalidated and called again.");
+    }
+
+    // ---- 9 to 11. the validation sweep at fleet scale, store-jdbc on PostgreSQL ------------------------------
+
+    /** Benchmark 9: see {@link FleetSweep}. */
+    private void fleetSweep() throws Exception {
+        int processes = 3;
+        int concurrency = 32;
+        int identities = smoke ? 6_000 : 100_000;
+        System.out.println("# Fleet sweep: " + processes + " processes x concurrency " + concurrency + " over "
+                + identities + " identities in embedded PostgreSQL");
+        long began = System.nanoTime();
+        FleetSweep.Result r = FleetSweep.run(processes, identities, concurrency, Duration.ofMillis(20), smoke ? 100 : 300);
+        double took = (System.nanoTime() - began) / 1e9;
+        double rate = r.perSecond();
+        FleetSweep.Cpu cpu = r.cpu();
+        double capacity = cpu.wallSeconds() * cpu.cores();
+        String cores = fmt("%d cores shared by the %d JVMs, PostgreSQL and the token endpoint", cpu.cores(), processes);
+        report.row(fmt("9. Fleet sweep, %d processes x concurrency %d over %,d identities in one PostgreSQL, token "
+                        + "endpoint 20 ms", processes, concurrency, identities),
+                fmt("%,.0f identities/s (%.0f%% of the %,.0f/s limit) on %s; per process %s%s", rate,
+                        100 * rate / r.physicalLimit(), r.physicalLimit(), cores,
+                        r.passes().stream().map(p -> fmt("%,.0f/s", p.perSecond())).collect(Collectors.joining(", ")),
+                        r.clean() ? "" : "; NOT CLEAN"),
+                fmt(">= 80%% of the limit (%,.0f/s)", 0.8 * r.physicalLimit()), "—", met(rate >= 0.8 * r.physicalLimit()
+                        && r.clean()));
+        report.row("9. Fleet sweep correctness",
+                fmt("%,d token requests; stored refresh tokens presented once: %,d, never: %,d, more than once: %,d "
+                        + "(other tokens: %,d); rows VALID: %,d of %,d, verified during the passes: %,d, "
+                        + "refresh token not rotated: %,d", r.tokenRequests(), r.perToken()[1], r.perToken()[0],
+                        r.perToken()[2], r.untracked(), r.rowsValid(), r.rows(), r.rowsVerifiedSinceStart(),
+                        r.rowsNotRotated()),
+                fmt("%,d requests, each identity exactly once, all VALID", identities), "—", met(r.clean()));
+        double perIdentityMs = (cpu.workers().stream().mapToDouble(Double::doubleValue).sum() + cpu.endpoint()
+                + cpu.postgres()) * 1000 / r.claimed();
+        report.row("9. Fleet sweep: where the cores went during the passes",
+                fmt("of %.1f core-seconds (%.1f s x %d cores): worker JVMs %s, token endpoint %.1f, PostgreSQL %.1f, "
+                        + "other processes %.1f, idle %.1f; %.2f ms of CPU per identity, so the cores alone cap the "
+                        + "fleet at about %,.0f identities/s; context switches per identity: %.1f in the workers, "
+                        + "%.1f in PostgreSQL", capacity, cpu.wallSeconds(), cpu.cores(),
+                        cpu.workers().stream().map(c -> fmt("%.1f", c)).collect(Collectors.joining(" + ")),
+                        cpu.endpoint(), cpu.postgres(), cpu.others(),
+                        Math.max(0, cpu.machineTotal() - cpu.machineBusy()), perIdentityMs,
+                        cpu.cores() * 1000 / perIdentityMs, cpu.workerSwitches() / (double) r.claimed(),
+                        cpu.postgresSwitches() / (double) r.claimed()),
+                "—", "—", "—");
+        for (int i = 0; i < r.passes().size(); i++) {
+            FleetSweep.Pass p = r.passes().get(i);
+            long claimed = Math.max(1, p.get("claimed"));
+            long statements = p.statements().values().stream().mapToLong(Long::longValue).sum();
+            report.detail(fmt("Fleet sweep, process %d: %s, %,d claimed in %.1f s (%,.0f/s): %,d valid, %,d not valid, "
+                            + "%,d errors, %,d skipped, %,d unchecked; statements %s = %.2f per identity; %,d "
+                            + "connections borrowed, waiting %.1f s in all for the pool (%.2f ms per borrow); "
+                            + "claimUnverified %,d calls, %.1f s (%.1f ms per page); CPU %.1f s, GC %.1f s",
+                    i + 1, p.values().get("state"), p.get("claimed"), p.seconds(), p.perSecond(), p.get("valid"),
+                    p.get("notValid"), p.get("errors"), p.get("skipped"), p.get("unchecked"), p.statements(),
+                    statements / (double) claimed, p.get("connections"), p.get("borrowNanos") / 1e9,
+                    p.get("borrowNanos") / 1e6 / Math.max(1, p.get("connections")), p.get("claimCalls"),
+                    p.get("claimNanos") / 1e9, p.get("claimNanos") / 1e6 / Math.max(1, p.get("claimCalls")),
+                    p.get("cpuNanos") / 1e9, p.get("gcMillis") / 1e3));
+        }
+        report.detail(fmt("Fleet sweep, PostgreSQL: %,d rows of oauth_identity updated during the passes (%.2f per "
+                + "identity), %,d of them HOT (no index entry written: %.0f%%)", r.updates()[0],
+                r.updates()[0] / (double) r.claimed(), r.updates()[1], 100.0 * r.updates()[1] / Math.max(1, r.updates()[0])));
+        report.detail(fmt("Fleet sweep setup: one embedded PostgreSQL (fsync off) filled with %,d identities in %.1f s "
+                + "(INSERT ... SELECT generate_series, every row last verified 2 h ago: all due for the 1 h interval); "
+                + "%d worker JVMs (-Xmx256m), each a HikariCP pool of %d connections, a JdbcIdentityStore, "
+                + "ValidationSweep.builder(refresher).concurrency(%d), one runOnce() each, released together after a "
+                + "warm-up pass each; the token endpoint (in the coordinating JVM) answers each refresh after 20 ms. "
+                + "Rate = claims of all processes / (last pass end - first pass start) = %,d / %.2f s. CPU from "
+                + "/proc over the passes (%.2f s as the coordinator saw them). The whole benchmark took %.0f s.",
+                identities, r.fill().toMillis() / 1e3, processes, concurrency + 1, concurrency, r.claimed(),
+                r.wallSeconds(), cpu.wallSeconds(), took));
+        report.appendix("9. Fleet sweep: one top frame a quarter of the way through the passes", r.top());
+        report.appendix("9. Fleet sweep: the statements PostgreSQL spent most time on during the passes "
+                + "(pg_stat_statements)", r.statements());
+    }
+
+    /** Benchmark 10: see {@link ClaimCost}. */
+    private void claimCost() throws Exception {
+        int[] sizes = smoke ? new int[] {2_000, 20_000} : new int[] {10_000, 1_000_000};
+        Duration budget = Duration.ofSeconds(smoke ? 5 : 150);
+        System.out.println("# Claim cost: a pass of claimUnverified(cutoff, now, 256) pages over " + Arrays.toString(sizes)
+                + " rows");
+        long began = System.nanoTime();
+        List<ClaimCost.Size> sizesRun = ClaimCost.run(sizes, budget);
+        double took = (System.nanoTime() - began) / 1e9;
+        for (ClaimCost.Size s : sizesRun) {
+            report.row(fmt("10. Claim cost, claimUnverified(cutoff, now, 256) on PostgreSQL, %,d rows all due",
+                            s.rows()),
+                    fmt("%.2f ms per page at the start, %.2f in the middle, %.2f at the end (medians of %d pages; %,d "
+                            + "pages%s)", s.median(0), s.median(1), s.median(2), ClaimCost.WINDOW, s.pages(),
+                            s.sampled() ? fmt(", sampled: %,d claimed through the store, the rest marked by bulk "
+                                    + "UPDATEs", s.pageMillis().stream().filter(x -> !x.isNaN()).count())
+                                    : ", every one claimed"),
+                    "—", "—", "—");
+            report.detail(fmt("Claim cost, %,d rows: filled in %.1f s; %,d rows claimed or marked, %,d pages timed "
+                            + "(%.1f s in claimUnverified); the server planned the store's prepared claim %s; "
+                            + "windows start at pages %d, %d and %d; buffers one claim touched (EXPLAIN, custom plan): "
+                            + "%s after the first page, %s before the last %d", s.rows(), s.fill().toMillis() / 1e3,
+                    s.claimed(), s.pageMillis().stream().filter(x -> !x.isNaN()).count(), s.claimSeconds(),
+                    s.planCounts(), s.windowStarts()[0] + 1, s.windowStarts()[1] + 1, s.windowStarts()[2] + 1,
+                    ClaimCost.buffers(s.planStart()), ClaimCost.buffers(s.planEnd()), ClaimCost.WINDOW));
+        }
+        if (sizesRun.size() == 2) {
+            ClaimCost.Size a = sizesRun.get(0);
+            ClaimCost.Size b = sizesRun.get(1);
+            report.row(fmt("10. Claim cost, %,d rows vs %,d (ratio of the page times)", b.rows(), a.rows()),
+                    fmt("start %.1f x, middle %.1f x, end %.1f x (rows: %,.0f x)", b.median(0) / a.median(0),
+                            b.median(1) / a.median(1), b.median(2) / a.median(2), b.rows() / (double) a.rows()),
+                    "about the same at any table size (flagged when a ratio exceeds 3)", "—",
+                    met(Math.max(b.median(0) / a.median(0), Math.max(b.median(1) / a.median(1),
+                            b.median(2) / a.median(2))) < 3));
+        }
+        report.detail(fmt("Claim cost setup: per size its own embedded PostgreSQL (fsync off), rows filled by INSERT ... "
+                + "SELECT generate_series from a template row written by the store (schema from migrateSchema()), "
+                + "every row last verified 2 h ago, VACUUM ANALYZE and CHECKPOINT before the pass; a JdbcIdentityStore "
+                + "over a one-connection HikariCP pool; cutoff = pass start - 1 h, each page timed around the public "
+                + "claimUnverified call. EXPLAIN (ANALYZE, BUFFERS) replays the store's last claim statement, SQL and "
+                + "parameters as executed, in a transaction rolled back (a first execution: a custom plan). Budget "
+                + "%d s of claiming per size before sampling. The benchmark took %.0f s.", budget.toSeconds(), took));
+        for (ClaimCost.Size s : sizesRun) {
+            report.appendix(fmt("10. Claim cost, %,d rows: EXPLAIN (ANALYZE, BUFFERS) of a claim after the first page",
+                    s.rows()), s.planStart());
+            report.appendix(fmt("10. Claim cost, %,d rows: EXPLAIN (ANALYZE, BUFFERS) of a claim before the last %d pages",
+                    s.rows(), ClaimCost.WINDOW), s.planEnd());
+        }
+    }
+
+    /** Benchmark 11: see {@link SweepHeap}. */
+    private void sweepHeap() throws Exception {
+        int[] sizes = smoke ? new int[] {1_000, 5_000} : new int[] {10_000, 100_000};
+        System.out.println("# Sweep heap over PostgreSQL: passes over " + Arrays.toString(sizes) + " identities");
+        long began = System.nanoTime();
+        List<SweepHeap.Pass> passes = SweepHeap.run(sizes, 32, Duration.ofMillis(20));
+        double took = (System.nanoTime() - began) / 1e9;
+        SweepHeap.Pass small = passes.get(0);
+        SweepHeap.Pass large = passes.get(passes.size() - 1);
+        double ratio = large.workingSet() / (double) small.workingSet();
+        boolean clean = passes.stream().allMatch(SweepHeap.Pass::clean);
+        // Flat: the large pass holds at most 512 KB (a few in-flight exchanges and buffers) or half as much again
+        // more than the small one. A smaller working set at the larger N is noise, not growth.
+        boolean flat = large.workingSet() - small.workingSet() < 512 * 1024 || ratio < 1.5;
+        report.row("11. Sweep heap over store-jdbc (PostgreSQL): the pass's working set mid-pass, concurrency 32, token "
+                        + "endpoint 20 ms",
+                fmt("%,d KB at %,d identities, %,d KB at %,d: ratio %.2f%s", large.workingSet() / 1024,
+                        large.identities(), small.workingSet() / 1024, small.identities(), ratio,
+                        clean ? "" : "; NOT CLEAN"),
+                "about 1 (flat in the number of identities)", "—", met(flat && clean));
+        for (SweepHeap.Pass p : passes) {
+            report.detail(fmt("Sweep heap, %,d identities: %s; %,d token requests; %,.0f identities/s (one process, "
+                            + "PostgreSQL); live heap (after System.gc()) %,d KB before the pass, %s KB at a quarter, "
+                            + "half and three quarters, %,d KB after", p.identities(), p.summary(), p.tokenRequests(),
+                    p.perSecond(), p.heapBefore() / 1024, Arrays.stream(p.midPass())
+                            .mapToObj(h -> fmt("%,d", h / 1024)).collect(Collectors.joining(" / ")),
+                    p.heapAfter() / 1024));
+        }
+        report.detail(fmt("Sweep heap setup: one embedded PostgreSQL, a HikariCP pool of 33 connections, a "
+                + "JdbcIdentityStore, the token endpoint in this JVM; a warm-up pass over %,d identities, then per size "
+                + "the table emptied and filled, a new ValidationSweep, one pass; working set = median of the three "
+                + "mid-pass figures - the figure before the pass. Verdict: flat unless the larger pass holds more than "
+                + "512 KB and more than 1.5 times what the smaller one holds. The benchmark took %.0f s.",
+                SweepHeap.WARMUP, took));
     }
 
     // ---- JMH --------------------------------------------------------------------------------------------

@@ -26,6 +26,10 @@ final class TokenEndpoint implements AutoCloseable {
     /** Strict rotation (see {@link #rotateStrictly}): the one refresh token that works now; null: any works. */
     private final java.util.concurrent.atomic.AtomicReference<String> current =
             new java.util.concurrent.atomic.AtomicReference<>();
+    /** See {@link #track}: requests per numbered refresh token, or null when not tracking. */
+    private volatile java.util.concurrent.atomic.AtomicIntegerArray tracked;
+    private volatile String trackedPrefix;
+    private final AtomicLong untracked = new AtomicLong();
 
     TokenEndpoint(int threads, Duration latency) throws IOException {
         this.delayMillis = latency.toMillis();
@@ -55,6 +59,7 @@ final class TokenEndpoint implements AutoCloseable {
         byte[] body;
         int status;
         String presented = refresh ? formValue(form, "refresh_token") : null;
+        count(presented);
         String next = "bench-refresh-" + n;
         if (refresh && !acceptRotating(presented, next)) {
             // Like GitLab: a refresh token is good for one refresh; presenting it again kills the grant.
@@ -129,6 +134,54 @@ final class TokenEndpoint implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * From now on counts the refresh requests per presented refresh token of the form {@code prefix} + an
+     * 8-digit number from 1 to {@code count} + anything (as {@link SweepDatabase} stores them): one counter per
+     * number, so a fleet's pass can be checked to present each stored identity exactly once. Other refresh
+     * tokens are counted together ({@link #untracked()}). Holds {@code count} ints; nothing else per request.
+     */
+    void track(String prefix, int count) {
+        trackedPrefix = prefix;
+        untracked.set(0);
+        tracked = new java.util.concurrent.atomic.AtomicIntegerArray(count);
+    }
+
+    private void count(String presented) {
+        java.util.concurrent.atomic.AtomicIntegerArray counts = tracked;
+        if (counts == null || presented == null) {
+            return;
+        }
+        String prefix = trackedPrefix;
+        int n = -1;
+        if (presented.startsWith(prefix) && presented.length() >= prefix.length() + 8) {
+            try {
+                n = Integer.parseInt(presented.substring(prefix.length(), prefix.length() + 8));
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+        }
+        if (n >= 1 && n <= counts.length()) {
+            counts.incrementAndGet(n - 1);
+        } else {
+            untracked.incrementAndGet();
+        }
+    }
+
+    /** Tracked refresh tokens by how often each was presented: [never, exactly once, more than once]. */
+    long[] trackedCounts() {
+        java.util.concurrent.atomic.AtomicIntegerArray counts = tracked;
+        long[] byCount = new long[3];
+        for (int i = 0; counts != null && i < counts.length(); i++) {
+            byCount[Math.min(counts.get(i), 2)]++;
+        }
+        return byCount;
+    }
+
+    /** Refresh requests since {@link #track} whose token was not one of the tracked ones. */
+    long untracked() {
+        return untracked.get();
     }
 
     /** Requests that were not a well-formed refresh (answered 400): a benchmark that sees any is broken. */
