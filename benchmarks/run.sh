@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the benchmarks and what they need, then runs every benchmark with short settings (about twelve
-# minutes on two cores: three and a half of them for the many-identities benchmarks 6 to 8, four and a half for
-# the fleet-scale sweep benchmarks 9 to 11, see benchmarks/README.md) and writes benchmarks/results/latest.md.
+# Builds the benchmarks and what they need, then runs every benchmark with short settings (about fifteen
+# minutes on two cores: three and a half of them for the many-identities benchmarks 6 to 8, six for the
+# fleet-scale sweep benchmarks 9 to 12, see benchmarks/README.md) and writes benchmarks/results/latest.md.
 # Arguments go to RunAll:
 #   --only=throughput,fresh-path,storm,sweep,jdbc-storm,many-throughput,many-heap,many-statements,
-#          fleet-sweep,claim-cost,sweep-heap              run some (prints, writes no file)
+#          fleet-sweep,claim-cost,sweep-heap,rate-limit   run some (prints, writes no file)
 #   --smoke                                               one-second iterations, small sizes (wiring check)
 # Environment: BENCH_NOTE="..." adds a note to the results (e.g. "laptop on battery").
 set -euo pipefail

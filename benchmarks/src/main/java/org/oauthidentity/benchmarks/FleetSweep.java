@@ -77,7 +77,8 @@ final class FleetSweep {
         }
     }
 
-    record Result(int processes, int concurrency, long latencyMillis, int identities, Duration fill,
+    record Result(int processes, int concurrency, double ratePerProcess, long latencyMillis, int identities,
+            Duration fill,
             List<Pass> passes, double wallSeconds, long tokenRequests, long[] perToken, long untracked,
             long refused, long rowsValid, long rowsVerifiedSinceStart, long rowsNotRotated, long rows, Cpu cpu,
             String top, String statements, long[] updates) {
@@ -98,6 +99,12 @@ final class FleetSweep {
             return processes * concurrency * 1000.0 / latencyMillis;
         }
 
+        /** The lower of the physical limit and the fleet's configured rate limit (0: none). */
+        double limit() {
+            double physical = physicalLimit();
+            return ratePerProcess > 0 ? Math.min(physical, processes * ratePerProcess) : physical;
+        }
+
         boolean clean() {
             return passes.stream().allMatch(p -> "COMPLETED".equals(p.values().get("state")))
                     && claimed() == identities && tokenRequests == identities && perToken[1] == identities
@@ -109,8 +116,9 @@ final class FleetSweep {
     private FleetSweep() {
     }
 
-    static Result run(int processes, int identities, int concurrency, Duration latency, int warmupPerProcess)
-            throws Exception {
+    /** @param ratePerProcess each worker's rate limit on token requests per second; 0 for none */
+    static Result run(int processes, int identities, int concurrency, double ratePerProcess, Duration latency,
+            int warmupPerProcess) throws Exception {
         // Each worker's pool, plus the unpooled connections of this JVM, plus PostgreSQL's reserve.
         int maxConnections = processes * (concurrency + 1) + 20;
         try (SweepDatabase db = SweepDatabase.start(maxConnections, true);
@@ -119,7 +127,7 @@ final class FleetSweep {
             List<Worker> workers = new ArrayList<>();
             try {
                 for (int i = 0; i < processes; i++) {
-                    workers.add(new Worker(i + 1, db.jdbcUrl(), endpoint.url(), concurrency));
+                    workers.add(new Worker(i + 1, db.jdbcUrl(), endpoint.url(), concurrency, ratePerProcess));
                 }
                 for (Worker w : workers) {
                     w.expect("READY");
@@ -175,8 +183,9 @@ final class FleetSweep {
                 long firstStart = passes.stream().mapToLong(p -> p.get("start")).min().orElseThrow();
                 long lastEnd = passes.stream().mapToLong(p -> p.get("end")).max().orElseThrow();
                 String mine = "external_user_id LIKE 'user-" + KIND + "-%'";
-                String since = "last_verified_at >= to_timestamp(" + firstStart + " / 1e6)";
-                return new Result(processes, concurrency, latency.toMillis(), identities, fill, passes,
+                // Recorded check times lie up to the sweep's jitter (a tenth of the 1 h interval) before the checks.
+                String since = "last_verified_at >= to_timestamp(" + firstStart + " / 1e6 - 360)";
+                return new Result(processes, concurrency, ratePerProcess, latency.toMillis(), identities, fill, passes,
                         (lastEnd - firstStart) / 1e6, endpoint.requests() - requestsBefore, endpoint.trackedCounts(),
                         endpoint.untracked(), endpoint.refused() - refusedBefore,
                         db.count("SELECT count(*) FROM oauth_identity WHERE " + mine + " AND status = 'VALID'"),
@@ -249,7 +258,8 @@ final class FleetSweep {
         private final BufferedReader out;
         private final Writer in;
 
-        Worker(int number, String jdbcUrl, String tokenUrl, int concurrency) throws IOException {
+        Worker(int number, String jdbcUrl, String tokenUrl, int concurrency, double ratePerProcess)
+                throws IOException {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
             String extra = System.getProperty(WORKER_JVM_ARGS, "").trim();
@@ -257,7 +267,7 @@ final class FleetSweep {
                 command.addAll(List.of(extra.replace("{n}", String.valueOf(number)).split("\\s+")));
             }
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetSweepWorker.class.getName(),
-                    jdbcUrl, tokenUrl, String.valueOf(concurrency)));
+                    jdbcUrl, tokenUrl, String.valueOf(concurrency), String.valueOf(ratePerProcess)));
             process = new ProcessBuilder(command)
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
@@ -297,8 +307,8 @@ final class FleetSweep {
     /** Runs it alone: {@code java ... FleetSweep [identities]}, default 100000. */
     public static void main(String[] args) throws Exception {
         int n = args.length == 0 ? 100_000 : Integer.parseInt(args[0]);
-        Result r = run(3, n, 32, Duration.ofMillis(20), 300);
-        System.out.printf("%,d identities: %,.0f/s (limit %,.0f), clean %s; %s%n", n, r.perSecond(), r.physicalLimit(),
+        Result r = run(3, n, 32, args.length > 1 ? Double.parseDouble(args[1]) : 0, Duration.ofMillis(20), 300);
+        System.out.printf("%,d identities: %,.0f/s (limit %,.0f), clean %s; %s%n", n, r.perSecond(), r.limit(),
                 r.clean(), r.passes());
     }
 }

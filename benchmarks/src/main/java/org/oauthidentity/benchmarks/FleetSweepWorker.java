@@ -14,6 +14,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import okhttp3.OkHttpClient;
 import org.oauthidentity.refresh.IdentityRefresher;
+import org.oauthidentity.refresh.RateLimits;
 import org.oauthidentity.store.jdbc.JdbcIdentityStore;
 import org.oauthidentity.sweep.PassSummary;
 import org.oauthidentity.sweep.ValidationSweep;
@@ -28,13 +29,6 @@ import org.oauthidentity.sweep.ValidationSweep;
  * time in {@code claimUnverified}, this JVM's CPU and GC time); on {@code EXIT} ends. Logs go to stderr.
  */
 public final class FleetSweepWorker {
-    /**
-     * {@code -Dbench.fleet.directRefresh=true} (through {@link FleetSweep#WORKER_JVM_ARGS}): the refresher runs each
-     * refresh on the calling sweep worker's thread ({@code executor(Runnable::run)}) instead of its shared pool, to
-     * see what the hop between threads costs. Not used by {@code RunAll}.
-     */
-    static final String DIRECT_REFRESH = "bench.fleet.directRefresh";
-
     private FleetSweepWorker() {
     }
 
@@ -42,6 +36,7 @@ public final class FleetSweepWorker {
         String jdbcUrl = args[0];
         String tokenUrl = args[1];
         int concurrency = Integer.parseInt(args[2]);
+        double ratePerSecond = args.length > 3 ? Double.parseDouble(args[3]) : 0;
 
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try (HikariDataSource pool = ManyIdentitiesDatabase.pool(jdbcUrl, concurrency + 1)) {
@@ -50,9 +45,8 @@ public final class FleetSweepWorker {
             OkHttpClient http = Fixtures.client(concurrency * 2);
             IdentityRefresher.Builder refresherBuilder = IdentityRefresher.builder(store)
                     .provider(Fixtures.provider(tokenUrl, http, Clock.systemUTC()));
-            if (Boolean.getBoolean(DIRECT_REFRESH)) {
-                // Diagnosis only: each refresh on the sweep's own worker thread, one thread hop less per check.
-                refresherBuilder.executor(Runnable::run);
+            if (ratePerSecond > 0) {
+                refresherBuilder.rateLimits(RateLimits.builder().perSecond(Fixtures.PROVIDER_KEY, ratePerSecond).build());
             }
             IdentityRefresher refresher = refresherBuilder.build();
             try (ValidationSweep sweep = ValidationSweep.builder(refresher)

@@ -36,7 +36,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 public final class RunAll {
     static final String NAMES =
             "throughput, fresh-path, storm, sweep, jdbc-storm, many-throughput, many-heap, many-statements, "
-                    + "fleet-sweep, claim-cost, sweep-heap";
+                    + "fleet-sweep, claim-cost, sweep-heap, rate-limit";
 
     /** Iterations of 2 s. Loopback HTTP on 4 threads needs ~10 s of warm-up on 2 cores (the JIT competes). */
     private static final int WARMUP = 3;
@@ -123,6 +123,9 @@ public final class RunAll {
         }
         if (only.contains("sweep-heap")) {
             run.sweepHeap();
+        }
+        if (only.contains("rate-limit")) {
+            run.rateLimit();
         }
         String markdown = run.report.markdown();
         System.out.println();
@@ -426,26 +429,44 @@ public final class RunAll {
 
     /** Benchmark 9: see {@link FleetSweep}. */
     private void fleetSweep() throws Exception {
+        fleetSweep(smoke ? 6_000 : 100_000, 0);
+        // The same fleet with each process limited to 250 token requests/s: the target is 80 % of the lower limit.
+        fleetSweep(smoke ? 3_000 : 30_000, 250);
+    }
+
+    /** One fleet pass; {@code ratePerProcess} 0 for no rate limit. */
+    private void fleetSweep(int identities, double ratePerProcess) throws Exception {
         int processes = 3;
         int concurrency = 32;
-        int identities = smoke ? 6_000 : 100_000;
         System.out.println("# Fleet sweep: " + processes + " processes x concurrency " + concurrency + " over "
-                + identities + " identities in embedded PostgreSQL");
+                + identities + " identities in embedded PostgreSQL"
+                + (ratePerProcess > 0 ? ", rate limit " + ratePerProcess + "/s per process" : ""));
         long began = System.nanoTime();
-        FleetSweep.Result r = FleetSweep.run(processes, identities, concurrency, Duration.ofMillis(20), smoke ? 100 : 300);
+        FleetSweep.Result r = FleetSweep.run(processes, identities, concurrency, ratePerProcess, Duration.ofMillis(20),
+                smoke ? 100 : 300);
         double took = (System.nanoTime() - began) / 1e9;
         double rate = r.perSecond();
         FleetSweep.Cpu cpu = r.cpu();
         double capacity = cpu.wallSeconds() * cpu.cores();
         String cores = fmt("%d cores shared by the %d JVMs, PostgreSQL and the token endpoint", cpu.cores(), processes);
+        String limited = ratePerProcess > 0 ? fmt(", rate limit %,.0f/s per process", ratePerProcess) : "";
+        String limitName = ratePerProcess > 0 && r.limit() < r.physicalLimit() ? "configured rate limit" : "limit";
         report.row(fmt("9. Fleet sweep, %d processes x concurrency %d over %,d identities in one PostgreSQL, token "
-                        + "endpoint 20 ms", processes, concurrency, identities),
-                fmt("%,.0f identities/s (%.0f%% of the %,.0f/s limit) on %s; per process %s%s", rate,
-                        100 * rate / r.physicalLimit(), r.physicalLimit(), cores,
+                        + "endpoint 20 ms%s", processes, concurrency, identities, limited),
+                fmt("%,.0f identities/s (%.0f%% of the %,.0f/s %s) on %s; per process %s%s", rate,
+                        100 * rate / r.limit(), r.limit(), limitName, cores,
                         r.passes().stream().map(p -> fmt("%,.0f/s", p.perSecond())).collect(Collectors.joining(", ")),
                         r.clean() ? "" : "; NOT CLEAN"),
-                fmt(">= 80%% of the limit (%,.0f/s)", 0.8 * r.physicalLimit()), "—", met(rate >= 0.8 * r.physicalLimit()
-                        && r.clean()));
+                fmt(">= 80%% of the %s (%,.0f/s)", limitName, 0.8 * r.limit()), "—",
+                met(rate >= 0.8 * r.limit() && r.clean()));
+        if (ratePerProcess > 0) {
+            report.row(fmt("9. Fleet sweep correctness%s", limited), fmt("%,d token requests; each identity once: %,d; "
+                            + "rows VALID: %,d of %,d", r.tokenRequests(), r.perToken()[1], r.rowsValid(), r.rows()),
+                    fmt("%,d requests, each identity exactly once, all VALID", identities), "—", met(r.clean()));
+            report.detail(fmt("Fleet sweep with a rate limit of %,.0f/s per process: %,d claimed in %.2f s; took %.0f s",
+                    ratePerProcess, r.claimed(), r.wallSeconds(), took));
+            return;
+        }
         report.row("9. Fleet sweep correctness",
                 fmt("%,d token requests; stored refresh tokens presented once: %,d, never: %,d, more than once: %,d "
                         + "(other tokens: %,d); rows VALID: %,d of %,d, verified during the passes: %,d, "
@@ -583,6 +604,32 @@ public final class RunAll {
                 + "mid-pass figures - the figure before the pass. Verdict: flat unless the larger pass holds more than "
                 + "512 KB and more than 1.5 times what the smaller one holds. The benchmark took %.0f s.",
                 SweepHeap.WARMUP, took));
+    }
+
+    /** Benchmark 12: see {@link RateLimitAccuracy}. */
+    private void rateLimit() throws Exception {
+        int identities = smoke ? 600 : 4_000;
+        System.out.println("# Rate limit: a sweep pass over " + identities + " identities at 200/s, the vendor refusing "
+                + "beyond 220 in any second");
+        long began = System.nanoTime();
+        RateLimitAccuracy.run(200, 220, 300, 32, Duration.ofMillis(20)); // warm-up, not reported
+        RateLimitAccuracy.Result r = RateLimitAccuracy.run(200, 220, identities, 32, Duration.ofMillis(20));
+        double took = (System.nanoTime() - began) / 1e9;
+        boolean clean = r.summary().state() == org.oauthidentity.sweep.PassSummary.State.COMPLETED
+                && r.summary().valid() == identities;
+        report.row("12. Rate limit 200/s per provider: a sweep pass (concurrency 32, vendor 20 ms) and 4 users "
+                        + "refreshing on demand, against a vendor that answers 429 beyond 220 requests in any second",
+                fmt("%.1f requests/s measured (%.3f of the limit) over %,d requests; at most %d in one second; %d x 429; "
+                        + "users' refreshes %.1f ms median, %.1f ms p99 (%,d)%s", r.measuredPerSecond(), r.ratio(),
+                        r.requests(), r.maxInOneSecond(), r.tooManyRequests(), r.userMedianMillis(), r.userP99Millis(),
+                        r.userRefreshes(), clean ? "" : "; NOT CLEAN: " + r.summary()),
+                "within 5 % of 200/s, no 429", "—",
+                met(Math.abs(r.ratio() - 1) <= 0.05 && r.tooManyRequests() == 0 && clean));
+        report.detail(fmt("Rate limit setup: an in-memory store of %,d due identities plus 4 users' identities, one "
+                + "IdentityRefresher with RateLimits.perSecond(200) shared by the sweep and the users (each user "
+                + "refreshes its identity every 100 ms); the loopback vendor keeps a sliding one-second window and "
+                + "answers 429 (Retry-After: 1) to a request beyond 220 in it. Rate = (requests - 1) / (last arrival - "
+                + "first arrival). A 300-identity warm-up pass first. The benchmark took %.0f s.", identities, took));
     }
 
     // ---- JMH --------------------------------------------------------------------------------------------
