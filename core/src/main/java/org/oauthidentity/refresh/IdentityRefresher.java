@@ -410,8 +410,9 @@ public final class IdentityRefresher {
             rateLimits.acquire(current.providerKey(), background);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new TransientRefreshException(Details.of("interrupted while waiting under the rate limit of provider '"
-                    + current.providerKey() + "' to refresh identity " + current.id() + "; nothing was sent"), e);
+            throw new TransientRefreshException(Details.of("interrupted while waiting under the rate limit of "
+                    + "provider '" + current.providerKey() + "' to refresh identity " + current.id()
+                    + "; nothing was sent"), e);
         }
     }
 
@@ -424,9 +425,13 @@ public final class IdentityRefresher {
         if (status != 429 && !(status == 503 && e.retryAfter().isPresent())) {
             return false;
         }
+        boolean first = rateLimits.pausedUntil(providerKey).isEmpty();
         Instant until = rateLimits.pause(providerKey, e.retryAfter());
-        log.warn("provider '{}' answered {}: background token requests to it are paused until {}", providerKey, status,
-                until);
+        if (first) {
+            // Once per pause: a burst of 429s must not flood the log.
+            log.warn("provider '{}' answered {}: background token requests to it are paused until {}", providerKey,
+                    status, until);
+        }
         return true;
     }
 

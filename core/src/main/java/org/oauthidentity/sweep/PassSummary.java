@@ -172,7 +172,8 @@ public final class PassSummary {
     public String toString() {
         return "PassSummary{state=" + state + ", startedAt=" + startedAt + ", duration=" + duration
                 + ", claimed=" + claimed + ", valid=" + valid + ", notValid=" + notValid + ", errors=" + errors
-                 + ", skipped=" + skipped + ", deferred=" + deferred + ", deleted=" + deleted + ", unchecked=" + unchecked()
+                + ", skipped=" + skipped + ", deferred=" + deferred + ", deleted=" + deleted
+                + ", unchecked=" + unchecked()
                 + (stopCause == null ? "" : ", stopCause=" + stopCause.getClass().getSimpleName() + ": "
                         + stopCause.getMessage())
                 + '}';
