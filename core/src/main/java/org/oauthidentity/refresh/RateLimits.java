@@ -184,14 +184,18 @@ public final class RateLimits {
         long acquireBackground(String providerKey) throws InterruptedException, ProviderPausedException {
             backgroundTurn.lockInterruptibly();
             try {
+                long waitedFor = Long.MIN_VALUE;
                 while (true) {
                     long wait;
                     synchronized (this) {
                         long now = nanoTime.getAsLong();
                         wait = started ? next - now : 0;
-                        if (wait <= 0) {
+                        // After a full wait for the same slot, take it even if the clock disagrees (a clock that
+                        // does not move with the sleeper must not hold the caller for ever).
+                        if (wait <= 0 || (started && next == waitedFor)) {
                             return reserve(now);
                         }
+                        waitedFor = next;
                     }
                     sleepNanos(wait);
                     requireNotPaused(providerKey);

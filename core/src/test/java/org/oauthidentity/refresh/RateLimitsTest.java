@@ -255,6 +255,22 @@ class RateLimitsTest {
     }
 
     @Test
+    void aClockThatDoesNotMoveWithTheWaitsNeverHoldsABackgroundCallerForEver() throws Exception {
+        // A manual clock with the default kind of sleeper: the waits pass, the clock does not.
+        List<Duration> waits = new ArrayList<>();
+        RateLimits limits = RateLimits.builder().perSecond("vendor", 100).clock(clock).sleeper(waits::add).build();
+
+        List<Long> slots = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            slots.add(limits.acquire("vendor", true));
+        }
+
+        assertThat(slots).doesNotHaveDuplicates();
+        assertThat(waits).as("one wait per slot after the first two").hasSize(3)
+                .allSatisfy(w -> assertThat(w).isLessThanOrEqualTo(Duration.ofMillis(30)));
+    }
+
+    @Test
     void badLimitsAreRefused() {
         assertThatThrownBy(() -> RateLimits.builder().perSecond("v", 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> RateLimits.builder().perSecond("v", Double.NaN))
