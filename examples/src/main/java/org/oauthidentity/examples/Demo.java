@@ -25,6 +25,7 @@ import org.oauthidentity.authorize.InMemoryPendingAuthorizationStore;
 import org.oauthidentity.http.RefreshingHttpClient;
 import org.oauthidentity.providers.gitlab.GitLabProvider;
 import org.oauthidentity.refresh.IdentityRefresher;
+import org.oauthidentity.refresh.RateLimits;
 import org.oauthidentity.store.jdbc.JdbcIdentityStore;
 import org.oauthidentity.sweep.Outcome;
 import org.oauthidentity.sweep.PassSummary;
@@ -112,7 +113,10 @@ public final class Demo {
                 store.delete(alice.id());
             }
 
-            sweep(gitlab, provider, store);
+            IdentityRefresher sweeping = IdentityRefresher.builder(store).provider(provider)
+                    .rateLimits(RateLimits.builder().clock(clock).build()).build();
+            sweep(gitlab, sweeping, store);
+            pause(gitlab, sweeping);
         }
         http.dispatcher().executorService().shutdown();
         http.connectionPool().evictAll();
@@ -146,7 +150,7 @@ public final class Demo {
     }
 
     /** 7: a validation pass over a population with every kind of outcome. */
-    private void sweep(FakeAuthorizationServer gitlab, GitLabProvider provider, IdentityStore store) {
+    private void sweep(FakeAuthorizationServer gitlab, IdentityRefresher refresher, IdentityStore store) {
         step("7. Validation sweep over " + SWEEP_POPULATION + " linked accounts");
         int revoked = 40;
         int suspended = 20;
@@ -160,9 +164,9 @@ public final class Demo {
                 gitlab.suspendUser(user);
             }
         }
-        say(revoked + " revoked their grant at GitLab, " + suspended + " were suspended; GitLab will answer 503 to "
+        say(revoked + " revoked their grant at GitLab, " + suspended + " were suspended; GitLab will answer 500 to "
                 + outage + " token requests during the pass");
-        gitlab.failNextTokenRequests(outage, Fault.serviceUnavailable(Duration.ofSeconds(30)));
+        gitlab.failNextTokenRequests(outage, Fault.serverError());
         gitlab.resetCounters();
         clock.advance(Duration.ofHours(2)); // everyone is due for a check (interval: 1 hour)
 
@@ -174,7 +178,6 @@ public final class Demo {
             }
             return SweepListener.Action.KEEP;
         };
-        IdentityRefresher refresher = IdentityRefresher.builder(store).provider(provider).build();
         PassSummary pass;
         try (ValidationSweep sweep = ValidationSweep.builder(refresher).listener(progress).clock(clock)
                 .concurrency(16).build()) {
@@ -191,11 +194,28 @@ public final class Demo {
             say(String.format("  %-10s %6d   %s", outcome, pass.count(outcome), meaning.getOrDefault(outcome, "")));
         }
         say("pass " + pass.state() + ": " + pass.checked() + " checked, " + gitlab.tokenRequests()
-                + " token requests, " + gitlab.faultsServed() + " of them answered 503");
+                + " token requests, " + gitlab.faultsServed() + " of them answered 500");
         long hidden = revoked + suspended - pass.notValid();
-        say("a 503 says nothing about the identity it hit: " + hidden + " of the " + outage + " were revoked or"
+        say("a 500 says nothing about the identity it hit: " + hidden + " of the " + outage + " were revoked or"
                 + " suspended accounts, so NOT_VALID is " + pass.notValid() + ", not " + (revoked + suspended)
                 + "; they stay ERROR (linked, not trusted) until the next pass");
+    }
+
+    /** 8: the vendor asks us to slow down; the sweep pauses instead of failing identities one by one. */
+    private void pause(FakeAuthorizationServer gitlab, IdentityRefresher refresher) {
+        step("8. Two hours later GitLab rate-limits the sweep: its first token request gets 429, Retry-After: 30");
+        clock.advance(Duration.ofHours(2)); // every identity still linked is due again
+        gitlab.failNextTokenRequests(1, Fault.tooManyRequests(Duration.ofSeconds(30)));
+        gitlab.resetCounters();
+        try (ValidationSweep sweep = ValidationSweep.builder(refresher).clock(clock).concurrency(1).build()) {
+            PassSummary paused = sweep.runOnce();
+            say("pass " + paused.state() + ": " + paused.deferred() + " deferred (due again when the pause ends), "
+                    + paused.errors() + " marked ERROR, " + gitlab.tokenRequests() + " token request(s) sent");
+            clock.advance(Duration.ofSeconds(31));
+            PassSummary resumed = sweep.runOnce();
+            say("31 s later: pass " + resumed.state() + ": " + resumed.checked() + " checked, the " + paused.deferred()
+                    + " deferred ones among them; " + gitlab.tokenRequests() + " token requests in all");
+        }
     }
 
     private int storm(RefreshingHttpClient api, Request request, int callers) throws Exception {
