@@ -15,7 +15,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -51,10 +50,11 @@ import org.slf4j.LoggerFactory;
  *       listener;</li>
  *   <li>tells the {@link SweepListener}, which may ask for the identity to be deleted.</li>
  * </ol>
- * The recorded {@code lastVerifiedAt} is the check's time moved back by a random part of the
- * {@linkplain Builder#jitter jitter}, so identities linked or checked at the same moment fall due at different
- * times and a fleet's checks spread over the interval instead of coming in one herd; run passes often
- * ({@link #start(Duration)} with a period of a few minutes) so each takes only what fell due since the last.
+ * The recorded {@code lastVerifiedAt} is the check's time moved back by at most the {@linkplain Builder#jitter
+ * jitter} towards the identity's own slot in the interval (fixed by a hash of its id), so identities linked or
+ * checked at the same moment spread evenly over the interval within a few rounds instead of coming due in one herd
+ * for ever; run passes often ({@link #start(Duration)} with a period of a few minutes) so each takes only what fell
+ * due since the last.
  *
  * <p><b>Vendors that ask us to wait.</b> The sweep refreshes through a {@linkplain IdentityRefresher#background()
  * background} copy of the refresher: under the refresher's {@link org.oauthidentity.refresh.RateLimits rate limits}
@@ -344,12 +344,38 @@ public final class ValidationSweep implements AutoCloseable {
     }
 
     /**
-     * When a check is recorded as done: now, moved back by a random part of the jitter, so identities checked
-     * together fall due at different times and drift apart pass after pass instead of moving in lockstep.
+     * When a check is recorded as done: its time, moved back by at most the jitter towards the identity's own slot
+     * in the interval (a point fixed by a hash of its id: the same in every instance, spread evenly over the
+     * interval by the hash). An identity on its slot is recorded at the slot and so checked every interval at the
+     * same point of it; one off its slot (linked with many others at one moment, or checked late after an outage)
+     * comes a jitter closer with each check, so a herd spreads evenly over the interval within interval / jitter
+     * rounds (ten by default) and stays spread.
      */
-    private Instant verifiedAtWithJitter(Instant at) {
+    Instant recordedCheckTime(String id, Instant at) {
+        long spacing = interval.toNanos();
         long bound = jitter.toNanos();
-        return bound <= 0 ? at : at.minusNanos(ThreadLocalRandom.current().nextLong(bound + 1));
+        if (bound <= 0) {
+            return at;
+        }
+        long now = at.getEpochSecond() * 1_000_000_000L + at.getNano();
+        long slot = Math.floorMod(mix(id), spacing);
+        // The latest moment at or before the check that is the identity's slot: a whole number of intervals
+        // (counted from the epoch) plus the slot.
+        long sinceSlot = Math.floorMod(now - slot, spacing);
+        return at.minusNanos(Math.min(sinceSlot, bound));
+    }
+
+    /** A well-mixed 64-bit hash of an id (FNV-1a over its characters, then a finalizer). */
+    private static long mix(String id) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < id.length(); i++) {
+            h = (h ^ id.charAt(i)) * 0x100000001b3L;
+        }
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        return h ^ (h >>> 33);
     }
 
     /** One identity, on a worker thread. Always gives its permit back. */
@@ -404,7 +430,7 @@ public final class ValidationSweep implements AutoCloseable {
             Instant at = clock.instant();
             if (outcome != Outcome.SKIPPED) {
                 try {
-                    if (!store.recordVerification(id, outcome.status(), verifiedAtWithJitter(at))) {
+                    if (!store.recordVerification(id, outcome.status(), recordedCheckTime(id, at))) {
                         outcome = Outcome.SKIPPED;
                     }
                 } catch (RuntimeException e) {
@@ -652,12 +678,16 @@ public final class ValidationSweep implements AutoCloseable {
         }
 
         /**
-         * Up to how much earlier than the check each recorded {@code lastVerifiedAt} is, drawn at random per
-         * check, so that identities linked (or checked) at the same moment fall due at different times and spread
-         * over the interval instead of coming due together for ever. An identity is thus checked again between
-         * {@code interval - jitter} and {@code interval} after its check (never later than without jitter: the
-         * recorded time errs towards "checked longer ago"). Default: a tenth of the interval; zero records the
-         * check's own time. Must be shorter than the interval.
+         * Up to how much earlier than the check each recorded {@code lastVerifiedAt} may be, so that identities
+         * linked (or checked) at the same moment do not come due together for ever. Each identity has its own
+         * slot in the interval, fixed by a hash of its id (the same in every instance; the slots of many identities
+         * spread evenly over the interval); a check is recorded at the identity's slot when that is at most this
+         * much earlier, else this much earlier, so an identity off its slot moves closer with every check. A herd
+         * linked at one moment is spread evenly over the interval within {@code interval / jitter} rounds, and
+         * then each identity is checked once every interval at its slot. An identity is never checked again later
+         * than {@code interval} after its check, nor sooner than {@code interval - jitter}; the recorded time errs
+         * towards "checked longer ago". Default: a tenth of the interval; zero records the check's own time. Must
+         * be shorter than the interval.
          */
         public Builder jitter(Duration jitter) {
             if (Objects.requireNonNull(jitter, "jitter").isNegative()) {

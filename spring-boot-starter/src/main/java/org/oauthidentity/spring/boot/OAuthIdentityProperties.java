@@ -142,8 +142,8 @@ public record OAuthIdentityProperties(
      * @param interval an identity verified less than this long ago is not checked again
      * @param concurrency checks in flight at once
      * @param deadline how long after its start a pass may still start checks; default the interval
-     * @param jitter up to how much earlier than a check its recorded time is, at random, so identities checked
-     *     together come due at different times; default a tenth of the interval
+     * @param jitter up to how much earlier than a check its recorded time is (towards the identity's own slot in the
+     *     interval), so identities checked together spread over the interval; default a tenth of the interval
      */
     public record Sweep(
             @DefaultValue("false") boolean enabled,
