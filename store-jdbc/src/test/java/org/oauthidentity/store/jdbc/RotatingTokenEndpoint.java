@@ -1,8 +1,8 @@
 package org.oauthidentity.store.jdbc;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
+import static org.oauthidentity.store.jdbc.FakeVendorAnswers.form;
+import static org.oauthidentity.store.jdbc.FakeVendorAnswers.json;
+
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -65,21 +65,5 @@ final class RotatingTokenEndpoint extends Dispatcher {
 
     synchronized String currentAccessToken() {
         return currentAccess;
-    }
-
-    private static MockResponse json(int code, String body) {
-        return new MockResponse.Builder().code(code).addHeader("Content-Type", "application/json").body(body).build();
-    }
-
-    private static Map<String, String> form(String body) {
-        Map<String, String> fields = new HashMap<>();
-        for (String pair : body.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                fields.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return fields;
     }
 }

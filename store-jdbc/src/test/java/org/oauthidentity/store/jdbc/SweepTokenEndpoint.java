@@ -1,7 +1,8 @@
 package org.oauthidentity.store.jdbc;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import static org.oauthidentity.store.jdbc.FakeVendorAnswers.form;
+import static org.oauthidentity.store.jdbc.FakeVendorAnswers.json;
+
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -99,21 +100,5 @@ final class SweepTokenEndpoint extends Dispatcher {
     /** Refresh tokens the vendor never issued. */
     synchronized int unknown() {
         return unknown;
-    }
-
-    private static MockResponse json(int code, String body) {
-        return new MockResponse.Builder().code(code).addHeader("Content-Type", "application/json").body(body).build();
-    }
-
-    private static Map<String, String> form(String body) {
-        Map<String, String> fields = new HashMap<>();
-        for (String pair : body.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                fields.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return fields;
     }
 }
