@@ -123,7 +123,8 @@ public final class IdentityRefresher {
      * A refresher that shares everything with this one (its rate limits too) for work nobody waits on, such as
      * the validation sweep's checks: under a {@linkplain Builder#rateLimits rate limit} its token requests give way
      * to this refresher's, and while a provider is {@linkplain RateLimits paused} it sends nothing and fails with
-     * {@link ProviderPausedException}. It refreshes on the calling thread instead of the
+     * {@link ProviderPausedException}, as it does when its own request is answered 429 (or 503 with
+     * {@code Retry-After}), which begins the pause. It refreshes on the calling thread instead of the
      * {@linkplain Builder#executor executor}: background threads are not a user's, whose wait a framework may
      * interrupt, and one hand-off less per refresh matters to a sweep of a million identities (an interrupt that
      * does reach a token request in flight ends as a lost answer, never as a dropped refresh token).
@@ -382,9 +383,14 @@ public final class IdentityRefresher {
                 // The vendor may have processed it: the same refresh token must not be presented again now.
                 throw e;
             } catch (TransientRefreshException e) {
-                boolean paused = pauseIfAsked(current.providerKey(), e);
+                Optional<Instant> paused = pauseIfAsked(current.providerKey(), e);
+                if (paused.isPresent() && background) {
+                    // Work nobody waits on hears of the pause itself, not of the answer that began it.
+                    throw new ProviderPausedException(current.providerKey(), paused.get(), e.retryAfter().orElse(null),
+                            e);
+                }
                 Optional<Duration> delay = retryPolicy.delayAfter(attempt, e.retryAfter());
-                if (delay.isEmpty() || (paused && background)) {
+                if (delay.isEmpty()) {
                     throw e;
                 }
                 int failed = attempt;
@@ -418,12 +424,13 @@ public final class IdentityRefresher {
 
     /**
      * A 429, or a 503 that says when to come back, is the vendor asking this client to slow down: pause the
-     * provider's background refreshes (process-wide). Returns whether it did.
+     * provider's background refreshes (process-wide). Returns the end of the pause, or empty for any other
+     * failure. The one place that decides what asks for a pause.
      */
-    private boolean pauseIfAsked(String providerKey, TransientRefreshException e) {
+    private Optional<Instant> pauseIfAsked(String providerKey, TransientRefreshException e) {
         int status = e.httpStatus();
         if (status != 429 && !(status == 503 && e.retryAfter().isPresent())) {
-            return false;
+            return Optional.empty();
         }
         boolean first = rateLimits.pausedUntil(providerKey).isEmpty();
         Instant until = rateLimits.pause(providerKey, e.retryAfter());
@@ -432,7 +439,7 @@ public final class IdentityRefresher {
             log.warn("provider '{}' answered {}: background token requests to it are paused until {}", providerKey,
                     status, until);
         }
-        return true;
+        return Optional.of(until);
     }
 
     /**

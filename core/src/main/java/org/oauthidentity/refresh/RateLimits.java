@@ -119,7 +119,8 @@ public final class RateLimits {
     private void requireNotPaused(String providerKey) throws ProviderPausedException {
         Optional<Instant> until = pausedUntil(providerKey);
         if (until.isPresent()) {
-            throw new ProviderPausedException(providerKey, until.get(), Duration.between(clock.instant(), until.get()));
+            throw new ProviderPausedException(providerKey, until.get(), Duration.between(clock.instant(), until.get()),
+                    null);
         }
     }
 

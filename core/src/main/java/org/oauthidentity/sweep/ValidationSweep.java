@@ -26,7 +26,6 @@ import org.oauthidentity.IdentityStore;
 import org.oauthidentity.ProviderConfigurationException;
 import org.oauthidentity.ProviderPausedException;
 import org.oauthidentity.RefreshException;
-import org.oauthidentity.TransientRefreshException;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
 import org.slf4j.Logger;
@@ -231,8 +230,9 @@ public final class ValidationSweep implements AutoCloseable {
             pass.claimed(page.size());
             for (int i = 0; i < page.size(); i++) {
                 Identity identity = page.get(i);
-                if (providerPaused(pass, identity.providerKey())) {
-                    defer(pass, identity, null);
+                Optional<Instant> deferred = deferredUntil(pass, identity.providerKey());
+                if (deferred.isPresent()) {
+                    defer(pass, identity, deferred.get());
                     continue;
                 }
                 try {
@@ -284,31 +284,24 @@ public final class ValidationSweep implements AutoCloseable {
     // ---- pauses: a provider that asks us to wait ---------------------------------------------------------
 
     /**
-     * Whether checks of this provider's identities are deferred for the rest of the pass: it answered one of
-     * them with 429 (or 503 and {@code Retry-After}), here or in another refresh of this process.
+     * If this provider's checks are deferred for the rest of the pass, until when: the end of its pause (it answered
+     * 429, or 503 with {@code Retry-After}, here or to another refresh of this process), or now once that has
+     * passed. Empty when its identities are checked.
      */
-    private boolean providerPaused(Pass pass, String providerKey) {
-        if (pass.paused(providerKey)) {
-            return true;
-        }
+    private Optional<Instant> deferredUntil(Pass pass, String providerKey) {
         Optional<Instant> until = refresher.rateLimits().pausedUntil(providerKey);
-        if (until.isPresent() && pass.pause(providerKey)) {
-            log.warn("validation pass: provider '{}' asked us to wait until {}; its checks are deferred for the rest "
-                    + "of this pass and stay due", providerKey, until.get());
+        if (until.isPresent()) {
+            deferRestOfPass(pass, providerKey, until.get());
+            return until;
         }
-        return until.isPresent();
+        return pass.paused(providerKey) ? Optional.of(clock.instant()) : Optional.empty();
     }
 
-    /** A check's failure that is the vendor asking us to wait, not a verdict on the identity. */
-    private static boolean asksToWait(Exception e) {
-        if (e instanceof ProviderPausedException) {
-            return true;
+    private void deferRestOfPass(Pass pass, String providerKey, Instant pausedUntil) {
+        if (pass.pause(providerKey)) {
+            log.warn("validation pass: provider '{}' asked us to wait until {}; its checks are deferred for the rest "
+                    + "of this pass and stay due", providerKey, pausedUntil);
         }
-        if (!(e instanceof TransientRefreshException)) {
-            return false;
-        }
-        TransientRefreshException t = (TransientRefreshException) e;
-        return t.httpStatus() == 429 || (t.httpStatus() == 503 && t.retryAfter().isPresent());
     }
 
     /**
@@ -317,9 +310,7 @@ public final class ValidationSweep implements AutoCloseable {
      */
     private void defer(Pass pass, Identity claimed, Instant pausedUntil) {
         Instant now = clock.instant();
-        Instant until = pausedUntil != null ? pausedUntil
-                : refresher.rateLimits().pausedUntil(claimed.providerKey()).orElse(now);
-        Instant dueAgain = until.isAfter(now) ? until : now;
+        Instant dueAgain = pausedUntil.isAfter(now) ? pausedUntil : now;
         try {
             if (store.recordVerification(claimed.id(), claimed.status(), dueAgain.minus(interval))) {
                 pass.deferred();
@@ -337,9 +328,7 @@ public final class ValidationSweep implements AutoCloseable {
     /** When the pass stops because every provider is paused, what it claimed but did not start stays due. */
     private void deferPausedRest(Pass pass, List<Identity> rest) {
         for (Identity identity : rest) {
-            if (pass.paused(identity.providerKey())) {
-                defer(pass, identity, null);
-            }
+            deferredUntil(pass, identity.providerKey()).ifPresent(until -> defer(pass, identity, until));
         }
     }
 
@@ -383,8 +372,9 @@ public final class ValidationSweep implements AutoCloseable {
         insidePass.set(Boolean.TRUE);
         try {
             // Checked again here: the pass may have stopped, or the provider paused, while this waited for a thread.
-            if (providerPaused(pass, claimed.providerKey())) {
-                defer(pass, claimed, null);
+            Optional<Instant> deferred = deferredUntil(pass, claimed.providerKey());
+            if (deferred.isPresent()) {
+                defer(pass, claimed, deferred.get());
                 return;
             }
             if (shouldStop(pass)) {
@@ -414,16 +404,12 @@ public final class ValidationSweep implements AutoCloseable {
             } catch (IdentityNotValid e) {
                 outcome = e.getCause() instanceof IdentityNotFoundException ? Outcome.SKIPPED : Outcome.NOT_VALID;
                 cause = e;
+            } catch (ProviderPausedException e) {
+                // The vendor asked us to wait (the refresher decides what that is): no verdict on this identity.
+                deferRestOfPass(pass, claimed.providerKey(), e.pausedUntil());
+                defer(pass, claimed, e.pausedUntil());
+                return;
             } catch (RefreshException | RuntimeException e) {
-                if (asksToWait(e)) {
-                    if (pass.pause(claimed.providerKey())) {
-                        log.warn("validation pass: provider '{}' asked us to wait ({}); its checks are deferred for "
-                                + "the rest of this pass and stay due", claimed.providerKey(), e.getMessage());
-                    }
-                    defer(pass, claimed, e instanceof ProviderPausedException
-                            ? ((ProviderPausedException) e).pausedUntil() : null);
-                    return;
-                }
                 outcome = Outcome.ERROR;
                 cause = e;
             }
