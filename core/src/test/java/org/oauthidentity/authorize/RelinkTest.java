@@ -30,7 +30,7 @@ import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.oauth2.TokenResponse;
 import org.oauthidentity.store.InMemoryIdentityStore;
-import org.oauthidentity.support.ForwardingIdentityStore;
+import org.oauthidentity.store.ForwardingIdentityStore;
 import org.oauthidentity.testing.ManualClock;
 
 /**

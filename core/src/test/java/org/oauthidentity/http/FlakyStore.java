@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.oauthidentity.Identity;
 import org.oauthidentity.store.InMemoryIdentityStore;
-import org.oauthidentity.support.ForwardingIdentityStore;
+import org.oauthidentity.store.ForwardingIdentityStore;
 
 /**
  * A real {@link InMemoryIdentityStore} that a test can make fail: saves (including the lease's

@@ -32,7 +32,7 @@ import org.oauthidentity.oauth2.OAuth2Settings;
 import org.oauthidentity.refresh.IdentityRefresher;
 import org.oauthidentity.refresh.RetryPolicy;
 import org.oauthidentity.store.InMemoryIdentityStore;
-import org.oauthidentity.support.ForwardingIdentityStore;
+import org.oauthidentity.store.ForwardingIdentityStore;
 import org.oauthidentity.testing.ManualClock;
 
 /**

@@ -6,7 +6,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.oauthidentity.store.InMemoryIdentityStore;
-import org.oauthidentity.support.ForwardingIdentityStore;
+import org.oauthidentity.store.ForwardingIdentityStore;
 
 /**
  * The in-memory store with leases that behave like a shared store's: they ask to be renewed every

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.oauthidentity.Identity;
 import org.oauthidentity.IdentityStore;
 import org.oauthidentity.IdentityStoreException;
+import org.oauthidentity.store.ForwardingIdentityStore;
 
 /**
  * A real {@link IdentityStore} (it delegates to another) whose saves can be made to fail, as a database

@@ -1,4 +1,4 @@
-package org.oauthidentity.support;
+package org.oauthidentity.store;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -9,9 +9,10 @@ import org.oauthidentity.IdentityStore;
 import org.oauthidentity.VerificationStatus;
 
 /**
- * An {@link IdentityStore} that passes every call to another, for test stores that change one or two of
- * them. A subclass overrides what it changes and calls {@code super} to reach the delegate. Thread-safe if
- * the delegate is and the subclass's own state is.
+ * An {@link IdentityStore} that passes every call to another: the base of a decorator that changes or watches one
+ * or two calls (timing claims for metrics, logging, a test's injected fault). A subclass overrides what it changes
+ * and calls {@code super} to reach the delegate; its {@link ForwardingRefreshLease} does the same for leases.
+ * Adds no state and no cost of its own; thread-safe if the delegate is and the subclass's own state is.
  */
 public abstract class ForwardingIdentityStore implements IdentityStore {
     private final IdentityStore delegate;
