@@ -1,13 +1,6 @@
 package org.oauthidentity.benchmarks;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,12 +42,13 @@ final class FleetStorm {
             tokens.rotateStrictly("bench-refresh-0");
             String jdbcUrl = postgres.getJdbcUrl("postgres", "postgres");
 
-            List<Worker> workers = new ArrayList<>();
+            List<WorkerJvm> workers = new ArrayList<>();
             try {
                 for (int i = 0; i < processes; i++) {
-                    workers.add(new Worker(jdbcUrl, tokens.url(), api.url(""), callers));
+                    workers.add(new WorkerJvm(List.of("-Xmx256m"), FleetWorker.class, jdbcUrl, tokens.url(),
+                            api.url(""), String.valueOf(callers)));
                 }
-                for (Worker w : workers) {
+                for (WorkerJvm w : workers) {
                     w.expect("READY");
                 }
                 List<Round> done = new ArrayList<>();
@@ -62,12 +56,12 @@ final class FleetStorm {
                     long requestsBefore = tokens.requests();
                     long reusedBefore = tokens.reusedRefreshTokens();
                     long start = System.nanoTime();
-                    for (Worker w : workers) {
+                    for (WorkerJvm w : workers) {
                         w.send("GO " + round);
                     }
                     int ok = 0;
                     int errors = 0;
-                    for (Worker w : workers) {
+                    for (WorkerJvm w : workers) {
                         String[] answer = w.expect("DONE").split(" ");
                         ok += Integer.parseInt(answer[1]);
                         errors += Integer.parseInt(answer[2]);
@@ -79,49 +73,9 @@ final class FleetStorm {
                 boolean lastStored = stored.refreshToken().equals(java.util.Optional.of(tokens.currentRefreshToken()));
                 return new Result(processes, callers, done, lastStored);
             } finally {
-                for (Worker w : workers) {
+                for (WorkerJvm w : workers) {
                     w.close();
                 }
-            }
-        }
-    }
-
-    /** A {@link FleetWorker} process, spoken to line by line. */
-    private static final class Worker implements AutoCloseable {
-        private final Process process;
-        private final BufferedReader out;
-        private final Writer in;
-
-        Worker(String jdbcUrl, String tokenUrl, String apiUrl, int callers) throws IOException {
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            process = new ProcessBuilder(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                    FleetWorker.class.getName(), jdbcUrl, tokenUrl, apiUrl, String.valueOf(callers)))
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start();
-            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-        }
-
-        void send(String line) throws IOException {
-            in.write(line + "\n");
-            in.flush();
-        }
-
-        String expect(String prefix) throws IOException {
-            String line = out.readLine();
-            if (line == null || !line.startsWith(prefix)) {
-                throw new IOException("a fleet worker answered " + line + " instead of " + prefix);
-            }
-            return line;
-        }
-
-        @Override
-        public void close() {
-            try {
-                send("EXIT");
-                process.waitFor();
-            } catch (IOException | InterruptedException e) {
-                process.destroyForcibly();
             }
         }
     }

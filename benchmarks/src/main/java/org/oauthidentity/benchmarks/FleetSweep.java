@@ -1,12 +1,7 @@
 package org.oauthidentity.benchmarks;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -124,12 +119,12 @@ final class FleetSweep {
         try (SweepDatabase db = SweepDatabase.start(maxConnections, true);
                 TokenEndpoint endpoint = new TokenEndpoint(processes * concurrency + 32, latency)) {
             db.fill(WARM_KIND, warmupPerProcess * processes);
-            List<Worker> workers = new ArrayList<>();
+            List<WorkerJvm> workers = new ArrayList<>();
             try {
                 for (int i = 0; i < processes; i++) {
-                    workers.add(new Worker(i + 1, db.jdbcUrl(), endpoint.url(), concurrency, ratePerProcess));
+                    workers.add(worker(i + 1, db.jdbcUrl(), endpoint.url(), concurrency, ratePerProcess));
                 }
-                for (Worker w : workers) {
+                for (WorkerJvm w : workers) {
                     w.expect("READY");
                 }
                 List<Pass> warmup = passes(workers);
@@ -148,10 +143,10 @@ final class FleetSweep {
                 long postmaster = db.postmasterPid();
                 List<Long> postgresPids = postmaster < 0 ? List.of() : ProcCpu.withChildren(postmaster);
                 long self = ProcessHandle.current().pid();
-                long[] workerTicks = workers.stream().mapToLong(w -> ProcCpu.ticks(w.process.pid())).toArray();
+                long[] workerTicks = workers.stream().mapToLong(w -> ProcCpu.ticks(w.pid())).toArray();
                 long selfTicks = ProcCpu.ticks(self);
                 long pgTicks = ProcCpu.ticks(postgresPids);
-                long workerSwitches = workers.stream().mapToLong(w -> ProcCpu.contextSwitches(w.process.pid())).sum();
+                long workerSwitches = workers.stream().mapToLong(w -> ProcCpu.contextSwitches(w.pid())).sum();
                 long pgSwitches = ProcCpu.contextSwitches(postgresPids);
                 long[] machine = ProcCpu.machine();
                 long startNanos = System.nanoTime();
@@ -163,12 +158,12 @@ final class FleetSweep {
 
                 List<Double> workerCpu = new ArrayList<>();
                 for (int i = 0; i < workers.size(); i++) {
-                    workerCpu.add((ProcCpu.ticks(workers.get(i).process.pid()) - workerTicks[i]) * ProcCpu.TICK_SECONDS);
+                    workerCpu.add((ProcCpu.ticks(workers.get(i).pid()) - workerTicks[i]) * ProcCpu.TICK_SECONDS);
                 }
                 double endpointCpu = (ProcCpu.ticks(self) - selfTicks) * ProcCpu.TICK_SECONDS;
                 double pgCpu = (ProcCpu.ticks(postgresPids) - pgTicks) * ProcCpu.TICK_SECONDS;
                 long[] machineAfter = ProcCpu.machine();
-                workerSwitches = workers.stream().mapToLong(w -> ProcCpu.contextSwitches(w.process.pid())).sum()
+                workerSwitches = workers.stream().mapToLong(w -> ProcCpu.contextSwitches(w.pid())).sum()
                         - workerSwitches;
                 pgSwitches = ProcCpu.contextSwitches(postgresPids) - pgSwitches;
                 Cpu cpu = new Cpu(coordinatorWall, Runtime.getRuntime().availableProcessors(), workerCpu, endpointCpu,
@@ -195,7 +190,7 @@ final class FleetSweep {
                         db.count("SELECT count(*) FROM oauth_identity WHERE " + mine), cpu, top.text(), statements,
                         updates);
             } finally {
-                for (Worker w : workers) {
+                for (WorkerJvm w : workers) {
                     w.close();
                 }
             }
@@ -203,12 +198,12 @@ final class FleetSweep {
     }
 
     /** Tells every worker to run a pass at once, and collects their reports. */
-    private static List<Pass> passes(List<Worker> workers) throws IOException {
-        for (Worker w : workers) {
+    private static List<Pass> passes(List<WorkerJvm> workers) throws IOException {
+        for (WorkerJvm w : workers) {
             w.send("PASS");
         }
         List<Pass> passes = new ArrayList<>();
-        for (Worker w : workers) {
+        for (WorkerJvm w : workers) {
             Map<String, String> values = new LinkedHashMap<>();
             for (String pair : w.expect("DONE").substring("DONE".length()).trim().split(" ")) {
                 int eq = pair.indexOf('=');
@@ -252,56 +247,16 @@ final class FleetSweep {
         }
     }
 
-    /** A {@link FleetSweepWorker} process, spoken to line by line. */
-    private static final class Worker implements AutoCloseable {
-        private final Process process;
-        private final BufferedReader out;
-        private final Writer in;
-
-        Worker(int number, String jdbcUrl, String tokenUrl, int concurrency, double ratePerProcess)
-                throws IOException {
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
-            String extra = System.getProperty(WORKER_JVM_ARGS, "").trim();
-            if (!extra.isEmpty()) {
-                command.addAll(List.of(extra.replace("{n}", String.valueOf(number)).split("\\s+")));
-            }
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetSweepWorker.class.getName(),
-                    jdbcUrl, tokenUrl, String.valueOf(concurrency), String.valueOf(ratePerProcess)));
-            process = new ProcessBuilder(command)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start();
-            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    /** A {@link FleetSweepWorker} process; {@link #WORKER_JVM_ARGS} adds options, {@code {n}} its number. */
+    private static WorkerJvm worker(int number, String jdbcUrl, String tokenUrl, int concurrency,
+            double ratePerProcess) throws IOException {
+        List<String> options = new ArrayList<>(List.of("-Xmx256m"));
+        String extra = System.getProperty(WORKER_JVM_ARGS, "").trim();
+        if (!extra.isEmpty()) {
+            options.addAll(List.of(extra.replace("{n}", String.valueOf(number)).split("\\s+")));
         }
-
-        void send(String line) throws IOException {
-            in.write(line + "\n");
-            in.flush();
-        }
-
-        String expect(String prefix) throws IOException {
-            String line = out.readLine();
-            while (line != null && line.startsWith("[") && line.contains("][")) {
-                line = out.readLine(); // the JVM's own log on stdout (e.g. a flight recording starting)
-            }
-            if (line == null || !line.startsWith(prefix)) {
-                throw new IOException("a fleet sweep worker answered " + line + " instead of " + prefix);
-            }
-            return line;
-        }
-
-        @Override
-        public void close() {
-            try {
-                send("EXIT");
-                if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (IOException | InterruptedException e) {
-                process.destroyForcibly();
-            }
-        }
+        return new WorkerJvm(options, FleetSweepWorker.class, jdbcUrl, tokenUrl, String.valueOf(concurrency),
+                String.valueOf(ratePerProcess));
     }
 
     /** Runs it alone: {@code java ... FleetSweep [identities]}, default 100000. */
