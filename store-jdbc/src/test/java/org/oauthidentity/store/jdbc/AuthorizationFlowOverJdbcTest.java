@@ -7,9 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -24,6 +21,7 @@ import org.oauthidentity.authorize.AuthorizationException.Reason;
 import org.oauthidentity.authorize.AuthorizationFlow;
 import org.oauthidentity.authorize.AuthorizationRedirect;
 import org.oauthidentity.oauth2.OAuth2Provider;
+import org.oauthidentity.testkit.CallbackRace;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 
 /**
@@ -250,22 +248,8 @@ abstract class AuthorizationFlowOverJdbcTest extends StoreTestSupport {
         int rounds = 20;
         for (int round = 0; round < rounds; round++) {
             HttpUrl callback = startAndApprove(round % 2 == 0 ? instance : other, ALICE_SESSION);
-            CyclicBarrier together = new CyclicBarrier(2);
-            List<Future<Object>> outcomes = new ArrayList<>();
-            for (Instance at : List.of(instance, other)) {
-                outcomes.add(threads.submit(() -> {
-                    together.await();
-                    try {
-                        return at.flow.complete(callback, ALICE_SESSION);
-                    } catch (AuthorizationException e) {
-                        return e.reason();
-                    }
-                }));
-            }
-            List<Object> results = new ArrayList<>();
-            for (Future<Object> outcome : outcomes) {
-                results.add(outcome.get(30, TimeUnit.SECONDS));
-            }
+            List<Object> results = CallbackRace.completeAtOnce(callback, ALICE_SESSION,
+                    List.of(instance.flow, other.flow));
 
             assertThat(results).as("round %d", round).filteredOn(Identity.class::isInstance).hasSize(1);
             assertThat(results).as("round %d", round).filteredOn(Reason.class::isInstance)

@@ -8,11 +8,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -33,6 +28,7 @@ import org.oauthidentity.authorize.AuthorizationRedirect;
 import org.oauthidentity.oauth2.OAuth2Provider;
 import org.oauthidentity.store.jdbc.JdbcIdentityStore;
 import org.oauthidentity.testing.ManualClock;
+import org.oauthidentity.testkit.CallbackRace;
 import org.oauthidentity.testkit.FakeAuthorizationServer;
 import org.oauthidentity.testkit.FakeAuthorizationServerExtension;
 import redis.clients.jedis.JedisPool;
@@ -62,7 +58,6 @@ class AuthorizationFlowOverRedisTest {
     private static JdbcDataSource database;
     private FakeAuthorizationServer vendor;
     private final List<JedisPool> pools = new ArrayList<>();
-    private ExecutorService threads;
     private Instance one;
     private Instance two;
 
@@ -109,12 +104,10 @@ class AuthorizationFlowOverRedisTest {
         }
         one = new Instance();
         two = new Instance();
-        threads = Executors.newCachedThreadPool();
     }
 
     @AfterEach
     void closePools() {
-        threads.shutdownNow();
         pools.forEach(JedisPool::close);
         pools.clear();
     }
@@ -220,22 +213,7 @@ class AuthorizationFlowOverRedisTest {
         int[] winsByInstance = new int[2];
         for (int round = 0; round < rounds; round++) {
             HttpUrl callback = startAndApprove(round % 2 == 0 ? one : two, ALICE_USER);
-            CyclicBarrier together = new CyclicBarrier(2);
-            List<Future<Object>> outcomes = new ArrayList<>();
-            for (Instance at : List.of(one, two)) {
-                outcomes.add(threads.submit(() -> {
-                    together.await();
-                    try {
-                        return at.flow.complete(callback, ALICE_USER);
-                    } catch (AuthorizationException e) {
-                        return e.reason();
-                    }
-                }));
-            }
-            List<Object> results = new ArrayList<>();
-            for (Future<Object> outcome : outcomes) {
-                results.add(outcome.get(30, TimeUnit.SECONDS));
-            }
+            List<Object> results = CallbackRace.completeAtOnce(callback, ALICE_USER, List.of(one.flow, two.flow));
 
             assertThat(results).as("round %d", round).filteredOn(Identity.class::isInstance).hasSize(1);
             assertThat(results).as("round %d", round).filteredOn(Reason.class::isInstance)
