@@ -160,12 +160,13 @@ public final class RateLimits {
         final long spacing;
         /** Background callers queue here, first come first served; only the head watches the schedule. */
         final ReentrantLock backgroundTurn = new ReentrantLock(true);
+        /** The earliest free slot; starts in the past, so the first callers go at once. */
         private long next;
-        private boolean started;
 
         Lane(double rate) {
             this.rate = rate;
             this.spacing = Math.max(1, Math.round(TimeUnit.SECONDS.toNanos(1) / rate));
+            this.next = nanoTime.getAsLong() - 2 * spacing;
         }
 
         /** Reserves the next slot, however far ahead, and waits for it. */
@@ -190,10 +191,10 @@ public final class RateLimits {
                     long wait;
                     synchronized (this) {
                         long now = nanoTime.getAsLong();
-                        wait = started ? next - now : 0;
+                        wait = next - now;
                         // After a full wait for the same slot, take it even if the clock disagrees (a clock that
                         // does not move with the sleeper must not hold the caller for ever).
-                        if (wait <= 0 || (started && next == waitedFor)) {
+                        if (wait <= 0 || next == waitedFor) {
                             return reserve(now);
                         }
                         waitedFor = next;
@@ -209,8 +210,7 @@ public final class RateLimits {
         /** Takes the next free slot (not earlier than one spacing ago) and returns it. Holds this monitor. */
         private long reserve(long now) {
             long earliest = now - spacing;
-            long slot = started && next - earliest > 0 ? next : earliest;
-            started = true;
+            long slot = next - earliest > 0 ? next : earliest;
             next = slot + spacing;
             return slot;
         }
